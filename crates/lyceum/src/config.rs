@@ -1,0 +1,97 @@
+//! Configuration: defaults, then `LYCEUM_*` environment variables, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where data lives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database and the outbox files.
+    #[arg(long, env = "LYCEUM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (`postgres://…`); when absent, SQLite in the data dir.
+    #[arg(long, env = "LYCEUM_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The database URL in force.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| crate::db::sqlite_url_in(&self.data_dir))
+    }
+}
+
+/// `lyceum serve` settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LYCEUM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public base URL, used in email links and for the Origin check (default: http://<listen>).
+    #[arg(long, env = "LYCEUM_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Seed a demo organisation on start (if not seeded yet).
+    #[arg(long, env = "LYCEUM_DEMO")]
+    pub demo: bool,
+    /// Trust the first X-Forwarded-For address (only behind your own reverse proxy).
+    #[arg(long, env = "LYCEUM_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// SMTP URL for outgoing mail (`smtp://host:port`); when absent, mail is written to <data dir>/outbox.
+    #[arg(long, env = "LYCEUM_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail.
+    #[arg(long, env = "LYCEUM_MAIL_FROM", default_value = "Lyceum <no-reply@localhost>")]
+    pub mail_from: String,
+    /// How long an invitation stays valid, in hours.
+    #[arg(long, env = "LYCEUM_INVITATION_TTL_HOURS", default_value_t = 168)]
+    pub invitation_ttl_hours: i64,
+    /// A session ends after this many idle hours.
+    #[arg(long, env = "LYCEUM_SESSION_IDLE_HOURS", default_value_t = 72)]
+    pub session_idle_hours: i64,
+    /// A session ends after this many hours whatever its use.
+    #[arg(long, env = "LYCEUM_SESSION_ABSOLUTE_HOURS", default_value_t = 720)]
+    pub session_absolute_hours: i64,
+    /// Login attempts per account per minute.
+    #[arg(long, env = "LYCEUM_LOGIN_RATE_PER_ACCOUNT", default_value_t = 10)]
+    pub login_rate_per_account: u32,
+    /// Login attempts per client IP per minute.
+    #[arg(long, env = "LYCEUM_LOGIN_RATE_PER_IP", default_value_t = 60)]
+    pub login_rate_per_ip: u32,
+    /// Signups per client IP per minute.
+    #[arg(long, env = "LYCEUM_SIGNUP_RATE_PER_IP", default_value_t = 20)]
+    pub signup_rate_per_ip: u32,
+    /// Invitation requests per inviter per minute.
+    #[arg(long, env = "LYCEUM_INVITE_RATE_PER_ACTOR", default_value_t = 60)]
+    pub invite_rate_per_actor: u32,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "LYCEUM_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most addresses in one invitation request.
+    #[arg(long, env = "LYCEUM_MAX_INVITATION_BATCH", default_value_t = 10_000)]
+    pub max_invitation_batch: usize,
+    /// Database connections in the pool.
+    #[arg(long, env = "LYCEUM_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: u32,
+}
+
+impl ServeArgs {
+    /// The base URL in force, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    /// Defaults for a server on `listen` with data in `data_dir` (tests and tools).
+    pub fn defaults(data_dir: PathBuf) -> ServeArgs {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let mut args = Wrapper::parse_from(["lyceum"]).args;
+        args.store.data_dir = data_dir;
+        args
+    }
+}

@@ -1,0 +1,97 @@
+//! The demo organisation: a living product for a newcomer — workspaces, members in every role,
+//! people who have not signed in yet (Pending), and invitations waiting for an answer.
+
+use crate::db::{new_id, now_ms};
+use crate::security::password;
+use crate::service::members::Target;
+use crate::service::orgs::NewOrg;
+use crate::service::{Caller, Lyceum, Origin, Principal, UserRef};
+use crate::store::users::{self, NewUser};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "lyceum demo password";
+/// The demo organisation owner.
+pub const DEMO_OWNER: &str = "olivia@demo.lyceum.test";
+
+/// (email, name)
+const PEOPLE: &[(&str, &str)] = &[
+    (DEMO_OWNER, "Olivia Owner"),
+    ("oscar@demo.lyceum.test", "Oscar Editor"),
+    ("vera@demo.lyceum.test", "Vera Viewer"),
+    ("walter@demo.lyceum.test", "Walter Workspace-Owner"),
+    ("tina@demo.lyceum.test", "Tina Trainer"),
+    ("rita@demo.lyceum.test", "Rita Reviewer"),
+    ("leo@demo.lyceum.test", "Leo Learner"),
+    ("eddie@demo.lyceum.test", "Eddie Editor"),
+    ("vic@demo.lyceum.test", "Vic Viewer"),
+    ("gail@demo.lyceum.test", "Gail Guest"),
+];
+
+/// Seeds the demo organisation unless its owner already exists. Prints how to sign in.
+pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
+    let mut conn = lyceum.pool.acquire().await?;
+    if users::by_email(&mut conn, DEMO_OWNER).await?.is_some() {
+        println!("demo organisation already present: sign in as {DEMO_OWNER} / {DEMO_PASSWORD}");
+        return Ok(());
+    }
+    let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let now = now_ms();
+    let mut ids = Vec::new();
+    for (email, name) in PEOPLE {
+        let id = new_id();
+        users::insert(&mut conn, &NewUser { id: &id, email, name, password_hash: &hash, instance_admin: false }, now)
+            .await?;
+        ids.push(id);
+    }
+    drop(conn);
+    let owner = Caller {
+        principal: Principal::User(UserRef {
+            id: ids[0].clone(),
+            email: DEMO_OWNER.into(),
+            name: PEOPLE[0].1.into(),
+            instance_admin: false,
+        }),
+        origin: Origin { ip: Some("127.0.0.1".into()), user_agent: Some("lyceum demo".into()) },
+        session_hash: None,
+    };
+    let org = lyceum
+        .create_org(
+            &owner,
+            NewOrg {
+                name: "Acme Training".into(),
+                plan: "enterprise".into(),
+                seats: Some(50),
+                credit_pool: Some(10_000),
+            },
+        )
+        .await?;
+    let main_ws = org.workspaces[0].id.clone();
+    let sales = lyceum.create_workspace(&owner, &org.org.id, "Sales Academy", 4_000).await?;
+    let eng = lyceum.create_workspace(&owner, &org.org.id, "Engineering Onboarding", 3_000).await?;
+    let org_id = org.org.id.clone();
+    let invite = |target: Target<'static>, emails: &[&str], role: &'static str| {
+        let emails: Vec<String> = emails.iter().map(|s| (*s).to_owned()).collect();
+        let owner = owner.clone();
+        async move { lyceum.invite(&owner, target, &emails, role).await }
+    };
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (org_t, main_t, sales_t, eng_t) =
+        (leak(org_id.clone()), leak(main_ws), leak(sales.id.clone()), leak(eng.id.clone()));
+    invite(Target::Org(org_t), &["oscar@demo.lyceum.test"], "editor").await?;
+    invite(Target::Org(org_t), &["vera@demo.lyceum.test"], "viewer").await?;
+    invite(Target::Org(org_t), &["gail@demo.lyceum.test"], "guest").await?;
+    invite(Target::Workspace(sales_t), &["walter@demo.lyceum.test"], "owner").await?;
+    invite(Target::Workspace(sales_t), &["tina@demo.lyceum.test", "rita@demo.lyceum.test"], "trainer").await?;
+    invite(Target::Workspace(sales_t), &["leo@demo.lyceum.test"], "learner").await?;
+    invite(Target::Workspace(eng_t), &["eddie@demo.lyceum.test"], "editor").await?;
+    invite(Target::Workspace(eng_t), &["vic@demo.lyceum.test", "rita@demo.lyceum.test"], "viewer").await?;
+    invite(Target::Workspace(main_t), &["gail@demo.lyceum.test"], "learner").await?;
+    invite(Target::Workspace(sales_t), &["new.hire@example.com", "contractor@example.com"], "learner").await?;
+    invite(Target::Org(org_t), &["cfo@example.com"], "viewer").await?;
+    // Rita reviews in Sales (her invitation made her a trainer there first).
+    let rita = ids[5].clone();
+    lyceum.change_role(&owner, Target::Workspace(sales_t), &rita, "reviewer").await?;
+    println!("demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces and {} people", PEOPLE.len());
+    println!("sign in as {DEMO_OWNER} with the password '{DEMO_PASSWORD}' (every demo account uses it)");
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! The `lyceum` binary.
+
+fn main() -> std::process::ExitCode {
+    lyceum::cli::main()
+}

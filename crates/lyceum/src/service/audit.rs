@@ -1,0 +1,147 @@
+//! Reading the audit trail (organisation owners; a workspace's owners for that workspace), and
+//! access checks answered from the permission engine.
+
+use lyceum_domain::{Access, DomainError, Grant, Permission};
+
+use super::access::{grant_of_user, org_access, resolve, visible_workspace};
+use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
+use crate::db::parse_rfc3339;
+use crate::store::audit::{self, EventRow};
+use crate::store::{members, orgs, users};
+
+/// Filters of the audit list as received.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub workspace_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// What `permissions` answers.
+pub struct EffectivePermissions {
+    pub permissions: Vec<&'static str>,
+    pub org_role: Option<String>,
+    pub workspace_role: Option<String>,
+}
+
+fn parse_time(field: &str, s: &Option<String>) -> Result<Option<i64>> {
+    s.as_deref()
+        .map(|s| parse_rfc3339(s).ok_or_else(|| DomainError::invalid(field, "must be an RFC 3339 time").into()))
+        .transpose()
+}
+
+impl Lyceum {
+    /// Events of an organisation, newest first.
+    pub async fn list_audit(&self, caller: &Caller, org_id: &str, f: AuditFilter) -> Result<Page<EventRow>> {
+        let from = parse_time("from", &f.from)?;
+        let to = parse_time("to", &f.to)?;
+        let before_seq = match &f.cursor {
+            Some(c) => Some(
+                decode_cursor(c, 1)?
+                    .pop()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or_else(|| DomainError::invalid("cursor", "is not a cursor this server issued"))?,
+            ),
+            None => None,
+        };
+        let mut conn = self.pool.acquire().await?;
+        match &f.workspace_id {
+            Some(ws_id) => {
+                let (ws, access) = visible_workspace(&mut conn, caller, ws_id).await?;
+                if ws.org_id != org_id {
+                    return Err(DomainError::NotFound.into());
+                }
+                access.require_in_workspace(Permission::AuditView)?;
+            }
+            None => org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::AuditView)?,
+        }
+        let limit = page_limit(f.limit);
+        let q = audit::ListQuery {
+            // Emails are stored lower-cased, actions are lower case: filters compare the same way.
+            actor: f.actor.map(|a| if a.contains('@') { a.trim().to_lowercase() } else { a }),
+            action: f.action.map(|a| a.trim().to_lowercase()),
+            workspace_id: f.workspace_id,
+            from,
+            to,
+            before_seq,
+            limit,
+        };
+        let items = audit::list(&mut conn, org_id, &q).await?;
+        Ok(Page::of(items, limit, |e| encode_cursor(&[&e.seq.to_string()])))
+    }
+
+    /// Effective permissions in a workspace: the caller's, or another member's (`members.view`).
+    pub async fn permissions(
+        &self,
+        caller: &Caller,
+        ws_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<EffectivePermissions> {
+        let mut conn = self.pool.acquire().await?;
+        let (ws, access) = visible_workspace(&mut conn, caller, ws_id).await?;
+        let subject: Access = match user_id {
+            Some(uid) if caller.user_id() != Some(uid) => {
+                access.require_in_workspace(Permission::MembersView)?;
+                let admin = users::by_id(&mut conn, uid).await?.is_some_and(|u| u.instance_admin != 0);
+                let grant = grant_of_user(&mut conn, &ws.org_id, Some(ws_id), uid, admin).await?;
+                if grant.org_role.is_none() {
+                    return Err(DomainError::NotFound.into());
+                }
+                Access::Person(grant)
+            }
+            _ => resolve(&mut conn, caller, &ws.org_id, Some(ws_id)).await?,
+        };
+        let (org_role, workspace_role) = match (&caller.principal, user_id, subject) {
+            (Principal::Key(k), None, _) => match &k.workspace_id {
+                Some(_) => (None, Some(k.role.clone())),
+                None => (Some(k.role.clone()), None),
+            },
+            (_, _, Access::Person(g)) | (_, _, Access::Key { key: g, .. }) => {
+                (g.org_role.map(|r| r.to_string()), g.workspace_role.map(|r| r.to_string()))
+            }
+        };
+        Ok(EffectivePermissions { permissions: subject.workspace_permissions().names(), org_role, workspace_role })
+    }
+
+    /// May `user_id` do `permission` (in `workspace_id`, or at organisation scope)? Answered for
+    /// organisation owners and owner-role keys, with the roles that grant it.
+    pub async fn check(
+        &self,
+        caller: &Caller,
+        org_id: &str,
+        user_id: &str,
+        permission: &str,
+        workspace_id: Option<&str>,
+    ) -> Result<(bool, Vec<String>)> {
+        let permission = Permission::parse(permission)?;
+        let mut conn = self.pool.acquire().await?;
+        org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::OrgManage)?;
+        if let Some(ws) = workspace_id {
+            orgs::workspace(&mut conn, ws).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
+        }
+        let grant: Grant = match members::org_role(&mut conn, org_id, user_id).await? {
+            Some(_) => {
+                let admin = users::by_id(&mut conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
+                grant_of_user(&mut conn, org_id, workspace_id, user_id, admin).await?
+            }
+            None => Grant::default(),
+        };
+        let access = Access::Person(grant);
+        let allowed = match workspace_id {
+            Some(_) => access.may_in_workspace(permission),
+            None => access.may_in_org(permission),
+        };
+        let via = if allowed { grant.roles_granting(permission, workspace_id.is_some()) } else { Vec::new() };
+        Ok((allowed, via))
+    }
+
+    /// Verifies every audit chain; (events checked, breaks).
+    pub async fn verify_audit(&self) -> Result<(u64, Vec<audit::Break>)> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(audit::verify(&mut conn).await?)
+    }
+}

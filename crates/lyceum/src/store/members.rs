@@ -1,0 +1,331 @@
+//! Organisation and workspace memberships, and the member list with search and keyset pages.
+
+use sqlx::FromRow;
+
+use super::Conn;
+
+/// Which membership table a query is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Org(&'a str),
+    Workspace(&'a str),
+}
+
+impl Scope<'_> {
+    fn table_and_key(self) -> (&'static str, &'static str) {
+        match self {
+            Scope::Org(_) => ("org_members", "org_id"),
+            Scope::Workspace(_) => ("workspace_members", "workspace_id"),
+        }
+    }
+
+    fn id(self) -> String {
+        match self {
+            Scope::Org(id) | Scope::Workspace(id) => id.to_owned(),
+        }
+    }
+}
+
+/// One member as listed.
+#[derive(Debug, Clone, FromRow)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// The filters and page of a member list.
+pub struct ListQuery<'a> {
+    /// Lower-cased search text, matched as a substring of the name or email.
+    pub q: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// The (email, user id) of the last row of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(q: &str) -> String {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Members ordered by email then id; fetches `limit + 1` rows so the caller knows if more follow.
+pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
+    // SQLite's LOWER folds ASCII letters only ("Émile" stays "Émile"), so a search with other
+    // letters is matched here, in Rust, over keyset pages of the other filters' results.
+    let Some(text) = q.q.filter(|t| !t.is_ascii() && conn.backend_name() == "SQLite") else {
+        return list_sql(conn, scope, q).await;
+    };
+    const PAGE: i64 = 500;
+    let mut page_q = ListQuery { q: None, role: q.role, status: q.status, after: q.after.clone(), limit: PAGE - 1 };
+    let mut out = Vec::new();
+    loop {
+        let page = list_sql(conn, scope, &page_q).await?;
+        let exhausted = (page.len() as i64) < PAGE;
+        page_q.after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
+        out.extend(
+            page.into_iter().filter(|m| m.email.to_lowercase().contains(text) || m.name.to_lowercase().contains(text)),
+        );
+        if exhausted || out.len() as i64 > q.limit {
+            out.truncate((q.limit + 1) as usize);
+            return Ok(out);
+        }
+    }
+}
+
+async fn list_sql(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
+    let (table, key) = scope.table_and_key();
+    let mut sql = format!(
+        "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
+         WHERE m.{key} = $1"
+    );
+    let mut binds: Vec<String> = vec![scope.id()];
+    let next = |binds: &mut Vec<String>, v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    if let Some(text) = q.q.filter(|s| !s.is_empty()) {
+        let p = next(&mut binds, like_pattern(text));
+        sql += &format!(" AND (LOWER(u.email) LIKE {p} ESCAPE '\\' OR LOWER(u.name) LIKE {p} ESCAPE '\\')");
+    }
+    if let Some(role) = q.role {
+        let p = next(&mut binds, role.to_owned());
+        sql += &format!(" AND m.role = {p}");
+    }
+    if let Some(status) = q.status {
+        let p = next(&mut binds, status.to_owned());
+        sql += &format!(" AND m.status = {p}");
+    }
+    if let Some((email, id)) = &q.after {
+        let pe = next(&mut binds, email.clone());
+        let pi = next(&mut binds, id.clone());
+        sql += &format!(" AND (u.email > {pe} OR (u.email = {pe} AND m.user_id > {pi}))");
+    }
+    sql += &format!(" ORDER BY u.email, m.user_id LIMIT {}", q.limit + 1);
+    let mut query = sqlx::query_as(&sql);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    query.fetch_all(conn).await
+}
+
+/// One member of the scope.
+pub async fn get(conn: &mut Conn, scope: Scope<'_>, user_id: &str) -> sqlx::Result<Option<MemberRow>> {
+    let (table, key) = scope.table_and_key();
+    sqlx::query_as(&format!(
+        "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
+         WHERE m.{key} = $1 AND m.user_id = $2"
+    ))
+    .bind(scope.id())
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The members of the scope among `user_ids`.
+pub async fn get_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String]) -> sqlx::Result<Vec<MemberRow>> {
+    let (table, key) = scope.table_and_key();
+    let mut out = Vec::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(500) {
+        let sql = format!(
+            "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
+             WHERE m.{key} = $1 AND m.user_id IN ({})",
+            crate::db::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_as(&sql).bind(scope.id());
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// The org role of a user, if a member.
+pub async fn org_role(conn: &mut Conn, org_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The workspace role of a user, if a member.
+pub async fn workspace_role(conn: &mut Conn, ws_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+        .bind(ws_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The (user id, status) of org members among `user_ids`.
+pub async fn org_statuses(conn: &mut Conn, org_id: &str, user_ids: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in user_ids.chunks(500) {
+        let sql = format!(
+            "SELECT user_id, status FROM org_members WHERE org_id = $1 AND user_id IN ({})",
+            crate::db::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_as(&sql).bind(org_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+pub async fn count_org_owners(conn: &mut Conn, org_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'owner'")
+        .bind(org_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Seats taken: members (pending or accepted) plus the distinct addresses of outstanding
+/// invitations that are not members yet.
+pub async fn seats_used(conn: &mut Conn, org_id: &str, now: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM org_members WHERE org_id = $1) + \
+                (SELECT COUNT(DISTINCT i.email) FROM invitations i WHERE i.org_id = $1 \
+                   AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2 \
+                   AND NOT EXISTS (SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id \
+                                   WHERE m.org_id = $1 AND u.email = i.email))",
+    )
+    .bind(org_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Adds a membership (no-op if it exists).
+pub async fn insert(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    org_id: &str,
+    user_id: &str,
+    role: &str,
+    status: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    match scope {
+        Scope::Org(_) => sqlx::query(
+            "INSERT INTO org_members (org_id, user_id, role, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (org_id, user_id) DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(status)
+        .bind(now),
+        Scope::Workspace(ws) => sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, org_id, role, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
+        )
+        .bind(ws)
+        .bind(user_id)
+        .bind(org_id)
+        .bind(role)
+        .bind(status)
+        .bind(now),
+    }
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_role(conn: &mut Conn, scope: Scope<'_>, user_id: &str, role: &str, now: i64) -> sqlx::Result<()> {
+    let (table, key) = scope.table_and_key();
+    sqlx::query(&format!("UPDATE {table} SET role = $3, updated_at = $4 WHERE {key} = $1 AND user_id = $2"))
+        .bind(scope.id())
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes memberships; at org scope the workspace memberships go with them (foreign key cascade).
+pub async fn delete_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String]) -> sqlx::Result<u64> {
+    let (table, key) = scope.table_and_key();
+    let mut n = 0;
+    for chunk in user_ids.chunks(500) {
+        let sql = format!(
+            "DELETE FROM {table} WHERE {key} = $1 AND user_id IN ({})",
+            crate::db::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(scope.id());
+        for id in chunk {
+            q = q.bind(id);
+        }
+        n += q.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(n)
+}
+
+/// The workspace memberships a user holds in an organisation: (workspace id, role).
+pub async fn workspace_roles_in_org(
+    conn: &mut Conn,
+    org_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Marks a user's pending memberships accepted; returns the organisations where any changed.
+pub async fn accept_pending(conn: &mut Conn, user_id: &str, now: i64) -> sqlx::Result<Vec<String>> {
+    let orgs: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT org_id FROM (SELECT org_id FROM org_members WHERE user_id = $1 AND status = 'pending' \
+         UNION SELECT org_id FROM workspace_members WHERE user_id = $1 AND status = 'pending') p",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !orgs.is_empty() {
+        for table in ["org_members", "workspace_members"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET status = 'accepted', updated_at = $2 WHERE user_id = $1 AND status = 'pending'"
+            ))
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(orgs)
+}
+
+/// A user's organisations: (id, name, role, status).
+pub async fn orgs_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<(String, String, String, String)>> {
+    sqlx::query_as(
+        "SELECT o.id, o.name, m.role, m.status FROM org_members m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.user_id = $1 ORDER BY o.name, o.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A user's workspace memberships: (id, org id, name, role, status).
+pub async fn workspaces_of_user(
+    conn: &mut Conn,
+    user_id: &str,
+) -> sqlx::Result<Vec<(String, String, String, String, String)>> {
+    sqlx::query_as(
+        "SELECT w.id, w.org_id, w.name, m.role, m.status FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
+         WHERE m.user_id = $1 ORDER BY w.name, w.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
