@@ -53,6 +53,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
             invitations_per_actor: Limiter::per_minute(args.invite_rate_per_actor),
         },
         mail_wakeup: mailer.notifier(),
+        grants: Arc::new(crate::service::grants::GrantCache::new()),
     };
     let web = WebSettings {
         public_origin: origin_of(&base_url),

@@ -4,17 +4,47 @@
 use lyceum_domain::{Access, DomainError, Grant, OrgRole, Permission, WorkspaceRole};
 
 use super::{Caller, Principal, Result};
+use uuid::Uuid;
+
+use super::grants::{GrantCache, UserRoles};
 use crate::store::orgs::WorkspaceRow;
 use crate::store::{members, users, Conn};
+
+/// Where roles are read from. Inside a write transaction they are read under the organisation's
+/// lock (`Locked`), so the rules see exactly what the transaction will change; read-only requests
+/// may use the cache (`Cached`), which every committed change invalidates.
+#[derive(Clone, Copy)]
+pub enum Roles<'a> {
+    Locked,
+    Cached(&'a GrantCache),
+}
 
 /// The roles a user holds in an organisation and, if given, one of its workspaces.
 pub async fn grant_of_user(
     conn: &mut Conn,
+    roles: Roles<'_>,
     org_id: &str,
     workspace_id: Option<&str>,
     user_id: &str,
     instance_admin: bool,
 ) -> Result<Grant> {
+    if let (Roles::Cached(cache), Ok(org), Ok(user)) = (roles, Uuid::parse_str(org_id), Uuid::parse_str(user_id)) {
+        let ws = match workspace_id.map(Uuid::parse_str) {
+            Some(Ok(ws)) => Some(ws),
+            Some(Err(_)) => Some(Uuid::nil()),
+            None => None,
+        };
+        let found = match cache.with_roles(org, user, |r| r.grant(ws, instance_admin)) {
+            Ok(grant) => grant,
+            Err(miss) => {
+                let loaded = load_user_roles(conn, org_id, user_id).await?;
+                let grant = loaded.grant(ws, instance_admin);
+                cache.store(org, user, miss, loaded);
+                grant
+            }
+        };
+        return Ok(found);
+    }
     let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
     let workspace_role = match (workspace_id, org_role) {
         (Some(ws), Some(_)) => {
@@ -25,12 +55,32 @@ pub async fn grant_of_user(
     Ok(Grant { org_role, workspace_role, instance_admin })
 }
 
+/// Everything the cache keeps about one user in one organisation: two indexed reads.
+pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
+    let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
+    let workspaces = match org_role {
+        Some(_) => members::workspace_roles_in_org(conn, org_id, user_id)
+            .await?
+            .into_iter()
+            .filter_map(|(ws, role)| Some((Uuid::parse_str(&ws).ok()?, WorkspaceRole::parse(&role).ok()?)))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(UserRoles::new(org_role, workspaces))
+}
+
 /// The caller's access in an organisation (and workspace); an empty access when the caller has
 /// none, so the engine denies by default.
-pub async fn resolve(conn: &mut Conn, caller: &Caller, org_id: &str, workspace_id: Option<&str>) -> Result<Access> {
+pub async fn resolve(
+    conn: &mut Conn,
+    roles: Roles<'_>,
+    caller: &Caller,
+    org_id: &str,
+    workspace_id: Option<&str>,
+) -> Result<Access> {
     match &caller.principal {
         Principal::User(u) => {
-            Ok(Access::Person(grant_of_user(conn, org_id, workspace_id, &u.id, u.instance_admin).await?))
+            Ok(Access::Person(grant_of_user(conn, roles, org_id, workspace_id, &u.id, u.instance_admin).await?))
         }
         Principal::Key(k) => {
             if k.org_id != org_id {
@@ -46,15 +96,15 @@ pub async fn resolve(conn: &mut Conn, caller: &Caller, org_id: &str, workspace_i
                 None => Grant { org_role: OrgRole::parse(&k.role).ok(), ..Grant::default() },
             };
             let admin = users::by_id(conn, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0);
-            let creator = grant_of_user(conn, org_id, workspace_id, &k.created_by, admin).await?;
+            let creator = grant_of_user(conn, roles, org_id, workspace_id, &k.created_by, admin).await?;
             Ok(Access::Key { key, creator })
         }
     }
 }
 
 /// Access to an organisation the caller must be able to see; otherwise it does not exist for them.
-pub async fn org_access(conn: &mut Conn, caller: &Caller, org_id: &str) -> Result<Access> {
-    let access = resolve(conn, caller, org_id, None).await?;
+pub async fn org_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller, org_id: &str) -> Result<Access> {
+    let access = resolve(conn, roles, caller, org_id, None).await?;
     if !access.sees_org() {
         return Err(DomainError::NotFound.into());
     }
@@ -62,8 +112,8 @@ pub async fn org_access(conn: &mut Conn, caller: &Caller, org_id: &str) -> Resul
 }
 
 /// Access to a workspace the caller must be able to see (`workspace.view`); otherwise 404.
-pub async fn workspace_access(conn: &mut Conn, caller: &Caller, ws: &WorkspaceRow) -> Result<Access> {
-    let access = resolve(conn, caller, &ws.org_id, Some(&ws.id)).await?;
+pub async fn workspace_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller, ws: &WorkspaceRow) -> Result<Access> {
+    let access = resolve(conn, roles, caller, &ws.org_id, Some(&ws.id)).await?;
     if !access.sees_org() || !access.may_in_workspace(Permission::WorkspaceView) {
         return Err(DomainError::NotFound.into());
     }
@@ -71,8 +121,40 @@ pub async fn workspace_access(conn: &mut Conn, caller: &Caller, ws: &WorkspaceRo
 }
 
 /// Loads a workspace the caller can see, with the caller's access there.
-pub async fn visible_workspace(conn: &mut Conn, caller: &Caller, workspace_id: &str) -> Result<(WorkspaceRow, Access)> {
+pub async fn visible_workspace(
+    conn: &mut Conn,
+    roles: Roles<'_>,
+    caller: &Caller,
+    workspace_id: &str,
+) -> Result<(WorkspaceRow, Access)> {
     let ws = crate::store::orgs::workspace(conn, workspace_id).await?.ok_or(DomainError::NotFound)?;
-    let access = workspace_access(conn, caller, &ws).await?;
+    let access = workspace_access(conn, roles, caller, &ws).await?;
     Ok((ws, access))
+}
+
+impl super::Lyceum {
+    /// May `user_id` do `permission` in `workspace_id`? The in-process check other code (and the
+    /// benchmarks) call: roles from the cache (loaded on a miss), decided by the domain's engine.
+    /// Unknown users and workspaces are simply not allowed.
+    pub async fn may(&self, user_id: &str, permission: Permission, workspace_id: &str) -> Result<bool> {
+        let (Ok(user), Ok(ws)) = (Uuid::parse_str(user_id), Uuid::parse_str(workspace_id)) else { return Ok(false) };
+        if let Some(answer) = self.grants.may(user, permission, ws) {
+            return Ok(answer);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let Some(org_id) = self.workspace_org(&mut conn, ws).await? else { return Ok(false) };
+        let grant = grant_of_user(&mut conn, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
+        Ok(Access::Person(grant).may_in_workspace(permission))
+    }
+
+    /// The organisation a workspace belongs to, cached for good once known (it never changes).
+    pub async fn workspace_org(&self, conn: &mut Conn, workspace: Uuid) -> Result<Option<Uuid>> {
+        if let Some(org) = self.grants.workspace_org(workspace) {
+            return Ok(Some(org));
+        }
+        let Some(row) = crate::store::orgs::workspace(conn, &workspace.to_string()).await? else { return Ok(None) };
+        let Ok(org) = Uuid::parse_str(&row.org_id) else { return Ok(None) };
+        self.grants.remember_workspace(workspace, org);
+        Ok(Some(org))
+    }
 }

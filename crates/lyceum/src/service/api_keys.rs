@@ -5,7 +5,7 @@ use lyceum_domain::text::parse_name;
 use lyceum_domain::{rules, DomainError, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use super::access::{org_access, resolve};
+use super::access::{org_access, resolve, Roles};
 use super::{Caller, Lyceum, Result};
 use crate::db::{new_id, now_ms, parse_rfc3339, rfc3339};
 use crate::security::tokens;
@@ -37,18 +37,18 @@ impl Lyceum {
             None => None,
         };
         let mut tx = self.begin_org_change(org_id).await?;
-        let access = org_access(&mut tx, caller, org_id).await?;
+        let access = org_access(&mut tx, Roles::Locked, caller, org_id).await?;
         // Only a person makes keys; a foreign organisation is not found first (rule 4).
         let person = caller.person()?.clone();
         access.require_in_org(Permission::ApiKeysManage)?;
         match &input.workspace_id {
             Some(ws_id) => {
                 orgs::workspace(&mut tx, ws_id).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
-                let access = resolve(&mut tx, caller, org_id, Some(ws_id)).await?;
+                let access = resolve(&mut tx, Roles::Locked, caller, org_id, Some(ws_id)).await?;
                 rules::check_assign_workspace_role(&access, WorkspaceRole::parse(&input.role)?)?;
             }
             None => {
-                let access = resolve(&mut tx, caller, org_id, None).await?;
+                let access = resolve(&mut tx, Roles::Locked, caller, org_id, None).await?;
                 rules::check_assign_org_role(&access, OrgRole::parse(&input.role)?)?;
             }
         }
@@ -87,14 +87,14 @@ impl Lyceum {
     /// The organisation's keys (never their secrets).
     pub async fn list_api_keys(&self, caller: &Caller, org_id: &str) -> Result<Vec<ApiKeyRow>> {
         let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
         Ok(api_keys::list(&mut conn, org_id).await?)
     }
 
     /// Revokes a key: the very next request with it is refused.
     pub async fn revoke_api_key(&self, caller: &Caller, org_id: &str, key_id: &str) -> Result<()> {
         let mut tx = self.begin_org_change(org_id).await?;
-        org_access(&mut tx, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
+        org_access(&mut tx, Roles::Locked, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
         let key = api_keys::by_id(&mut tx, org_id, key_id).await?.ok_or(DomainError::NotFound)?;
         let now = now_ms();
         if !api_keys::revoke(&mut tx, &key.id, now).await? {

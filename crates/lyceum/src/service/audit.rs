@@ -51,13 +51,13 @@ impl Lyceum {
         let mut conn = self.pool.acquire().await?;
         match &f.workspace_id {
             Some(ws_id) => {
-                let (ws, access) = visible_workspace(&mut conn, caller, ws_id).await?;
+                let (ws, access) = visible_workspace(&mut conn, self.cached(), caller, ws_id).await?;
                 if ws.org_id != org_id {
                     return Err(DomainError::NotFound.into());
                 }
                 access.require_in_workspace(Permission::AuditView)?;
             }
-            None => org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::AuditView)?,
+            None => org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::AuditView)?,
         }
         let limit = page_limit(f.limit);
         let q = audit::ListQuery {
@@ -82,18 +82,18 @@ impl Lyceum {
         user_id: Option<&str>,
     ) -> Result<EffectivePermissions> {
         let mut conn = self.pool.acquire().await?;
-        let (ws, access) = visible_workspace(&mut conn, caller, ws_id).await?;
+        let (ws, access) = visible_workspace(&mut conn, self.cached(), caller, ws_id).await?;
         let subject: Access = match user_id {
             Some(uid) if caller.user_id() != Some(uid) => {
                 access.require_in_workspace(Permission::MembersView)?;
                 let admin = users::by_id(&mut conn, uid).await?.is_some_and(|u| u.instance_admin != 0);
-                let grant = grant_of_user(&mut conn, &ws.org_id, Some(ws_id), uid, admin).await?;
+                let grant = grant_of_user(&mut conn, self.cached(), &ws.org_id, Some(ws_id), uid, admin).await?;
                 if grant.org_role.is_none() {
                     return Err(DomainError::NotFound.into());
                 }
                 Access::Person(grant)
             }
-            _ => resolve(&mut conn, caller, &ws.org_id, Some(ws_id)).await?,
+            _ => resolve(&mut conn, self.cached(), caller, &ws.org_id, Some(ws_id)).await?,
         };
         let (org_role, workspace_role) = match (&caller.principal, user_id, subject) {
             (Principal::Key(k), None, _) => match &k.workspace_id {
@@ -119,14 +119,14 @@ impl Lyceum {
     ) -> Result<(bool, Vec<String>)> {
         let permission = Permission::parse(permission)?;
         let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::OrgManage)?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
         if let Some(ws) = workspace_id {
             orgs::workspace(&mut conn, ws).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
         }
         let grant: Grant = match members::org_role(&mut conn, org_id, user_id).await? {
             Some(_) => {
                 let admin = users::by_id(&mut conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
-                grant_of_user(&mut conn, org_id, workspace_id, user_id, admin).await?
+                grant_of_user(&mut conn, self.cached(), org_id, workspace_id, user_id, admin).await?
             }
             None => Grant::default(),
         };

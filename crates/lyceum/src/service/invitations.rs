@@ -8,7 +8,7 @@ use lyceum_domain::invitation::{outcome_for, Known, Outcome};
 use lyceum_domain::{parse_email_list, rules, DomainError, EmailListEntry, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use super::access::{org_access, workspace_access};
+use super::access::{org_access, workspace_access, Roles};
 use super::members::Target;
 use super::{Caller, Lyceum, Result};
 use crate::db::{new_id, now_ms, rfc3339};
@@ -91,14 +91,14 @@ impl Lyceum {
         // Roles: the org role granted, and the workspace role when the target is a workspace.
         let (org_role, ws_role) = match &ws {
             Some(w) => {
-                let access = workspace_access(&mut tx, caller, w).await?;
+                let access = workspace_access(&mut tx, Roles::Locked, caller, w).await?;
                 let r = WorkspaceRole::parse(role)?;
                 rules::check_assign_workspace_role(&access, r)?;
                 access.require_in_workspace(Permission::MembersInvite)?;
                 (OrgRole::Guest, Some(r))
             }
             None => {
-                let access = org_access(&mut tx, caller, &org_id).await?;
+                let access = org_access(&mut tx, Roles::Locked, caller, &org_id).await?;
                 let r = OrgRole::parse(role)?;
                 rules::check_assign_org_role(&access, r)?;
                 access.require_in_org(Permission::MembersInvite)?;
@@ -294,19 +294,20 @@ impl Lyceum {
     }
 
     /// Loads an invitation and checks the caller may manage it (`members.invite` where it points);
-    /// 404 when it does not exist or the caller cannot see it.
+    /// 404 when it does not exist or the caller cannot see it. Called inside the change's
+    /// transaction, so roles are read under the organisation's lock.
     async fn managed_invitation(&self, conn: &mut Conn, caller: &Caller, inv: InvitationRow) -> Result<InvitationRow> {
         match &inv.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                let access = workspace_access(conn, caller, &ws).await?;
+                let access = workspace_access(conn, Roles::Locked, caller, &ws).await?;
                 if !access.may_in_workspace(Permission::MembersView) {
                     return Err(DomainError::NotFound.into());
                 }
                 access.require_in_workspace(Permission::MembersInvite)?;
             }
             None => {
-                let access = org_access(conn, caller, &inv.org_id).await?;
+                let access = org_access(conn, Roles::Locked, caller, &inv.org_id).await?;
                 if !access.may_in_org(Permission::MembersView) {
                     return Err(DomainError::NotFound.into());
                 }
@@ -408,9 +409,9 @@ impl Lyceum {
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                workspace_access(&mut conn, caller, &ws).await?.require_in_workspace(Permission::MembersInvite)?;
+                workspace_access(&mut conn, self.cached(), caller, &ws).await?.require_in_workspace(Permission::MembersInvite)?;
             }
-            None => org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::MembersInvite)?,
+            None => org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::MembersInvite)?,
         }
         let after = cursor.map(|c| super::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
         let limit = super::page_limit(limit);

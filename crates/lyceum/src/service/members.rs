@@ -5,7 +5,7 @@ use lyceum_domain::role::MemberStatus;
 use lyceum_domain::{rules, Access, DomainError, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use super::access::{org_access, workspace_access};
+use super::access::{org_access, workspace_access, Roles};
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
 use crate::db::now_ms;
 use crate::store::audit::{self, Entry};
@@ -64,19 +64,26 @@ impl Lyceum {
     }
 
     /// The caller's access for a target; 404 unless the caller can see it.
-    async fn visible_access(&self, conn: &mut Conn, caller: &Caller, t: &Resolved) -> Result<Access> {
+    async fn visible_access(&self, conn: &mut Conn, roles: Roles<'_>, caller: &Caller, t: &Resolved) -> Result<Access> {
         match &t.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                workspace_access(conn, caller, &ws).await
+                workspace_access(conn, roles, caller, &ws).await
             }
-            None => org_access(conn, caller, &t.org_id).await,
+            None => org_access(conn, roles, caller, &t.org_id).await,
         }
     }
 
     /// The caller's access for a target (404 unless visible), requiring `perm` at its scope.
-    async fn target_access(&self, conn: &mut Conn, caller: &Caller, t: &Resolved, perm: Permission) -> Result<Access> {
-        let access = self.visible_access(conn, caller, t).await?;
+    async fn target_access(
+        &self,
+        conn: &mut Conn,
+        roles: Roles<'_>,
+        caller: &Caller,
+        t: &Resolved,
+        perm: Permission,
+    ) -> Result<Access> {
+        let access = self.visible_access(conn, roles, caller, t).await?;
         require_at(&access, t, perm)?;
         Ok(access)
     }
@@ -109,7 +116,7 @@ impl Lyceum {
         });
         let limit = page_limit(filter.limit);
         let mut conn = self.pool.acquire().await?;
-        self.target_access(&mut conn, caller, &t, Permission::MembersView).await?;
+        self.target_access(&mut conn, self.cached(), caller, &t, Permission::MembersView).await?;
         let query =
             ListQuery { q: q.as_deref(), role: filter.role.as_deref(), status: filter.status.as_deref(), after, limit };
         let items = members::list(&mut conn, t.scope(), &query).await?;
@@ -126,7 +133,7 @@ impl Lyceum {
     ) -> Result<MemberRow> {
         let t = self.resolve_target(target).await?;
         let mut tx = self.begin_org_change(&t.org_id).await?;
-        let access = self.visible_access(&mut tx, caller, &t).await?;
+        let access = self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
         // Rule 1 comes first: granting more than you hold is an escalation, whatever else you lack.
         let new_org_role = match t.workspace_id {
             Some(_) => {
@@ -177,7 +184,7 @@ impl Lyceum {
         ids.dedup();
         let t = self.resolve_target(target).await?;
         let mut tx = self.begin_org_change(&t.org_id).await?;
-        self.target_access(&mut tx, caller, &t, Permission::MembersManage).await?;
+        self.target_access(&mut tx, Roles::Locked, caller, &t, Permission::MembersManage).await?;
         let found = members::get_many(&mut tx, t.scope(), &ids).await?;
         let mut blocked = Vec::new();
         for id in &ids {
@@ -239,7 +246,7 @@ impl Lyceum {
         let mut tx = self.begin_org_change(&t.org_id).await?;
         // What the caller cannot see does not exist for it (rule 4), even for an API key, which
         // is told only then that it cannot leave.
-        self.visible_access(&mut tx, caller, &t).await?;
+        self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
         let me = caller.person()?.id.clone();
         let before = members::get(&mut tx, t.scope(), &me).await?.ok_or(DomainError::NotFound)?;
         if t.workspace_id.is_none() {

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod grants;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -40,6 +41,8 @@ pub struct Lyceum {
     pub limits: Limits,
     /// Wakes the mail worker after a commit that enqueued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Who holds which role, cached for read-only permission checks (`service::grants`).
+    pub grants: Arc<grants::GrantCache>,
 }
 
 /// Why a use case refused or failed.
@@ -216,6 +219,11 @@ impl Lyceum {
         let mut conn = self.pool.acquire().await?;
         let ws = crate::store::orgs::workspace(&mut conn, workspace_id).await?.ok_or(DomainError::NotFound)?;
         Ok(ws.org_id)
+    }
+
+    /// Roles read through the cache, for read-only use cases.
+    pub fn cached(&self) -> access::Roles<'_> {
+        access::Roles::Cached(&self.grants)
     }
 
     /// Tells the mail worker there is mail (call after a commit that enqueued some).

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use lyceum_domain::{rules, Access, DomainError, Grant, Permission, Plan, WorkspaceRole};
 use serde_json::json;
 
-use super::access::{grant_of_user, org_access, workspace_access};
+use super::access::{grant_of_user, org_access, workspace_access, Roles};
 use super::{Caller, Lyceum, Principal, Result};
 use crate::db::{new_id, now_ms};
 use crate::store::audit::{self, Entry};
@@ -103,7 +103,7 @@ impl Lyceum {
     /// An organisation the caller belongs to, with the workspaces the caller can see.
     pub async fn get_org(&self, caller: &Caller, org_id: &str) -> Result<OrgView> {
         let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, caller, org_id).await?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?;
         let org = orgs::by_id(&mut conn, org_id).await?.ok_or(DomainError::NotFound)?;
         let workspaces = self.visible_workspaces(&mut conn, caller, org_id).await?;
         Ok(OrgView { org, workspaces })
@@ -121,13 +121,13 @@ impl Lyceum {
         let Principal::User(u) = &caller.principal else {
             let mut visible = Vec::new();
             for ws in all {
-                if workspace_access(conn, caller, &ws).await.is_ok() {
+                if workspace_access(conn, self.cached(), caller, &ws).await.is_ok() {
                     visible.push(ws);
                 }
             }
             return Ok(visible);
         };
-        let base = grant_of_user(conn, org_id, None, &u.id, u.instance_admin).await?;
+        let base = grant_of_user(conn, self.cached(), org_id, None, &u.id, u.instance_admin).await?;
         let roles: HashMap<String, String> =
             members::workspace_roles_in_org(conn, org_id, &u.id).await?.into_iter().collect();
         Ok(all
@@ -142,7 +142,7 @@ impl Lyceum {
     /// The workspaces of an organisation the caller can see.
     pub async fn list_workspaces(&self, caller: &Caller, org_id: &str) -> Result<Vec<WorkspaceRow>> {
         let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, caller, org_id).await?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?;
         self.visible_workspaces(&mut conn, caller, org_id).await
     }
 
@@ -157,7 +157,7 @@ impl Lyceum {
     ) -> Result<WorkspaceRow> {
         let name = parse_name("name", name)?;
         let mut tx = self.begin_org_change(org_id).await?;
-        let access = org_access(&mut tx, caller, org_id).await?;
+        let access = org_access(&mut tx, Roles::Locked, caller, org_id).await?;
         access.require_in_org(Permission::WorkspacesCreate)?;
         let org = orgs::by_id(&mut tx, org_id).await?.ok_or(DomainError::NotFound)?;
         let plan = Plan::parse(&org.plan)?;
@@ -204,7 +204,7 @@ impl Lyceum {
         let org_id = self.org_of_workspace(ws_id).await?;
         let mut tx = self.begin_org_change(&org_id).await?;
         let before = orgs::workspace(&mut tx, ws_id).await?.ok_or(DomainError::NotFound)?;
-        let access = workspace_access(&mut tx, caller, &before).await?;
+        let access = workspace_access(&mut tx, Roles::Locked, caller, &before).await?;
         let mut after = before.clone();
         if let Some(name) = name {
             access.require_in_workspace(Permission::SettingsManage)?;
@@ -236,7 +236,7 @@ impl Lyceum {
     /// The credit pool and how it is allocated (organisation owners).
     pub async fn credits(&self, caller: &Caller, org_id: &str) -> Result<Credits> {
         let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, caller, org_id).await?.require_in_org(Permission::CreditsAllocate)?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::CreditsAllocate)?;
         let org = orgs::by_id(&mut conn, org_id).await?.ok_or(DomainError::NotFound)?;
         let workspaces = orgs::workspaces(&mut conn, org_id).await?;
         let allocated = workspaces.iter().map(|w| w.credit_limit).sum();
