@@ -55,6 +55,11 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
         mail_wakeup: mailer.notifier(),
         grants: Arc::new(crate::service::grants::GrantCache::new()),
     };
+    if lyceum.backend == crate::db::Backend::Postgres {
+        crate::service::invalidation::start(&args.store.url(), lyceum.grants.clone())
+            .await
+            .context("listening for cache invalidations")?;
+    }
     let web = WebSettings {
         public_origin: origin_of(&base_url),
         secure_cookies: base_url.starts_with("https://"),

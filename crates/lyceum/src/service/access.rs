@@ -55,8 +55,9 @@ pub async fn grant_of_user(
     Ok(Grant { org_role, workspace_role, instance_admin })
 }
 
-/// Everything the cache keeps about one user in one organisation: two indexed reads.
+/// Everything the cache keeps about one user in one organisation: three indexed reads.
 pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
+    let admin = users::by_id(conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
     let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
     let workspaces = match org_role {
         Some(_) => members::workspace_roles_in_org(conn, org_id, user_id)
@@ -66,7 +67,7 @@ pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Re
             .collect(),
         None => Vec::new(),
     };
-    Ok(UserRoles::new(org_role, workspaces))
+    Ok(UserRoles::new(org_role, workspaces).with_instance_admin(admin))
 }
 
 /// The caller's access in an organisation (and workspace); an empty access when the caller has
@@ -143,7 +144,8 @@ impl super::Lyceum {
         }
         let mut conn = self.pool.acquire().await?;
         let Some(org_id) = self.workspace_org(&mut conn, ws).await? else { return Ok(false) };
-        let grant = grant_of_user(&mut conn, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
+        let grant =
+            grant_of_user(&mut conn, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
         Ok(Access::Person(grant).may_in_workspace(permission))
     }
 

@@ -97,7 +97,7 @@ impl Lyceum {
         };
         let mut tx = match &invitation {
             Some((inv, _)) => self.begin_org_change(&inv.org_id).await?,
-            None => self.pool.begin().await?,
+            None => self.begin_change().await?,
         };
         let new_user = NewUser {
             id: &user.id,
@@ -159,7 +159,7 @@ impl Lyceum {
         drop(conn);
         let ok = password::verify(password_given, user.as_ref().map(|u| u.password_hash.clone())).await?;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_change().await?;
         let Some(user) = user.filter(|_| ok) else {
             let target: String = normalised.chars().take(254).collect();
             let entry = Entry {
@@ -180,6 +180,9 @@ impl Lyceum {
         }
         let session = self.start_session(&mut tx, &user.id, now).await?;
         let accepted_in = members::accept_pending(&mut tx, &user.id, now).await?;
+        for org in &accepted_in {
+            tx.touch_org(org).await?;
+        }
         let actor = user_actor(&user, origin);
         let mut events = vec![account_event("auth.logged_in", &user, None)];
         events.extend(accepted_in.into_iter().map(|org| Entry {
@@ -289,7 +292,7 @@ impl Lyceum {
             }
         }
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_change().await?;
         users::update_profile(&mut tx, &after, now)
             .await
             .map_err(|e| conflict_on_unique(e, "this email or username is taken"))?;
@@ -357,7 +360,7 @@ impl Lyceum {
                 Some(password::hash(password_given).await?)
             }
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_change().await?;
         let id = match (existing, hash) {
             (Some(u), _) => {
                 users::set_instance_admin(&mut tx, &u.id, now).await?;
@@ -383,6 +386,7 @@ impl Lyceum {
             after: Some(json!({"email": email.as_str(), "instance_admin": true})),
         };
         audit::append(&mut tx, &actor, vec![entry], now).await?;
+        tx.touch_everything().await?;
         tx.commit().await?;
         Ok(id)
     }

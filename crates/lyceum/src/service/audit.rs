@@ -3,11 +3,13 @@
 
 use lyceum_domain::{Access, DomainError, Grant, Permission};
 
+use uuid::Uuid;
+
 use super::access::{grant_of_user, org_access, resolve, visible_workspace};
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
 use crate::db::parse_rfc3339;
 use crate::store::audit::{self, EventRow};
-use crate::store::{members, orgs, users};
+use crate::store::users;
 
 /// Filters of the audit list as received.
 #[derive(Debug, Default)]
@@ -57,7 +59,9 @@ impl Lyceum {
                 }
                 access.require_in_workspace(Permission::AuditView)?;
             }
-            None => org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::AuditView)?,
+            None => {
+                org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::AuditView)?
+            }
         }
         let limit = page_limit(f.limit);
         let q = audit::ListQuery {
@@ -121,15 +125,15 @@ impl Lyceum {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
         if let Some(ws) = workspace_id {
-            orgs::workspace(&mut conn, ws).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
-        }
-        let grant: Grant = match members::org_role(&mut conn, org_id, user_id).await? {
-            Some(_) => {
-                let admin = users::by_id(&mut conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
-                grant_of_user(&mut conn, self.cached(), org_id, workspace_id, user_id, admin).await?
+            let ws = Uuid::parse_str(ws).map_err(|_| DomainError::NotFound)?;
+            let in_org = self.workspace_org(&mut conn, ws).await?.is_some_and(|o| o.to_string() == org_id);
+            if !in_org {
+                return Err(DomainError::NotFound.into());
             }
-            None => Grant::default(),
-        };
+        }
+        // Someone outside the organisation holds nothing in it, instance administrator or not.
+        let grant = grant_of_user(&mut conn, self.cached(), org_id, workspace_id, user_id, false).await?;
+        let grant = if grant.org_role.is_some() { grant } else { Grant::default() };
         let access = Access::Person(grant);
         let allowed = match workspace_id {
             Some(_) => access.may_in_workspace(permission),

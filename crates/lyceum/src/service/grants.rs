@@ -28,6 +28,10 @@ type Map<K, V> = HashMap<K, V, FxBuildHasher>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserRoles {
     pub org_role: Option<OrgRole>,
+    /// An instance administrator counts as an organisation owner everywhere. Promotion happens
+    /// only through `lyceum admin create`, which invalidates every node's cache on PostgreSQL; a
+    /// promotion the cache has not seen yet only ever grants *less* (it fails closed).
+    pub instance_admin: bool,
     /// Sorted by workspace id; most people are in a handful of workspaces, so a binary search
     /// over a small vector beats a hash map here.
     workspaces: Vec<(Uuid, WorkspaceRole)>,
@@ -36,7 +40,12 @@ pub struct UserRoles {
 impl UserRoles {
     pub fn new(org_role: Option<OrgRole>, mut workspaces: Vec<(Uuid, WorkspaceRole)>) -> UserRoles {
         workspaces.sort_unstable_by_key(|(id, _)| *id);
-        UserRoles { org_role, workspaces }
+        UserRoles { org_role, instance_admin: false, workspaces }
+    }
+
+    /// The same roles held by an instance administrator.
+    pub fn with_instance_admin(self, instance_admin: bool) -> UserRoles {
+        UserRoles { instance_admin, ..self }
     }
 
     /// The role held in one workspace, if any.
@@ -45,13 +54,14 @@ impl UserRoles {
     }
 
     /// The grant the engine decides from, at organisation scope (`workspace = None`) or in a
-    /// workspace. A workspace role only counts for a member of the organisation.
+    /// workspace. A workspace role only counts for a member of the organisation. `instance_admin`
+    /// is what the caller already knows of the user (their session's account row).
     pub fn grant(&self, workspace: Option<Uuid>, instance_admin: bool) -> Grant {
         let workspace_role = match (workspace, self.org_role) {
             (Some(ws), Some(_)) => self.workspace_role(ws),
             _ => None,
         };
-        Grant { org_role: self.org_role, workspace_role, instance_admin }
+        Grant { org_role: self.org_role, workspace_role, instance_admin: instance_admin || self.instance_admin }
     }
 }
 

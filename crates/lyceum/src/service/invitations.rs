@@ -317,11 +317,7 @@ impl Lyceum {
         Ok(inv)
     }
 
-    async fn invitation_for_change(
-        &self,
-        caller: &Caller,
-        id: &str,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, InvitationRow)> {
+    async fn invitation_for_change(&self, caller: &Caller, id: &str) -> Result<(super::change::Change, InvitationRow)> {
         let org_id = {
             let mut conn = self.pool.acquire().await?;
             invitations::by_id(&mut conn, id).await?.ok_or(DomainError::NotFound)?.org_id
@@ -409,9 +405,13 @@ impl Lyceum {
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                workspace_access(&mut conn, self.cached(), caller, &ws).await?.require_in_workspace(Permission::MembersInvite)?;
+                workspace_access(&mut conn, self.cached(), caller, &ws)
+                    .await?
+                    .require_in_workspace(Permission::MembersInvite)?;
             }
-            None => org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::MembersInvite)?,
+            None => {
+                org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::MembersInvite)?
+            }
         }
         let after = cursor.map(|c| super::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
         let limit = super::page_limit(limit);

@@ -7,7 +7,9 @@ pub mod access;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod change;
 pub mod grants;
+pub mod invalidation;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -205,13 +207,18 @@ pub fn conflict_on_unique(e: sqlx::Error, message: &str) -> ServiceError {
 }
 
 impl Lyceum {
+    /// Starts a transaction that changes data (see `change::Change`).
+    pub async fn begin_change(&self) -> Result<change::Change> {
+        Ok(change::Change::new(self.pool.begin().await?, self.backend, self.grants.clone()))
+    }
+
     /// Starts a transaction that changes an organisation, holding its write lock; 404 if none.
-    pub async fn begin_org_change(&self, org_id: &str) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let mut tx = self.pool.begin().await?;
-        if !crate::store::orgs::lock(&mut tx, org_id).await? {
+    pub async fn begin_org_change(&self, org_id: &str) -> Result<change::Change> {
+        let mut change = self.begin_change().await?;
+        if !change.lock_org(org_id).await? {
             return Err(DomainError::NotFound.into());
         }
-        Ok(tx)
+        Ok(change)
     }
 
     /// The organisation a workspace belongs to (404 if no such workspace).

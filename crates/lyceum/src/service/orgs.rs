@@ -70,8 +70,9 @@ impl Lyceum {
             credits_used: 0,
             created_at: now,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_change().await?;
         orgs::insert(&mut tx, &org).await?;
+        tx.touch_org(&org.id).await?;
         orgs::insert_workspace(&mut tx, &ws).await?;
         members::insert(&mut tx, Scope::Org(&org.id), &org.id, &person.id, "owner", "accepted", now).await?;
         members::insert(&mut tx, Scope::Workspace(&ws.id), &org.id, &person.id, "owner", "accepted", now).await?;

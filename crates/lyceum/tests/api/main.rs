@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod fuzz_regressions;
+mod grant_cache;
 mod invitations;
 mod keys;
 mod leave;

@@ -92,6 +92,32 @@ impl TestApp {
         }
     }
 
+    /// A second node of the same deployment: its own process state (cache, limits, mailer) and
+    /// port, the same database. Meaningful on PostgreSQL (nodes share it over the network).
+    pub async fn another_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = self.args.clone();
+        args.store.data_dir = dir.path().to_path_buf();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        args.listen = addr;
+        let app = lyceum::app::build(&args).await.unwrap();
+        let router = app.router.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state: app.state,
+            data_dir: dir.path().to_path_buf(),
+            args,
+            mailer: app.mailer,
+            server,
+            _dir: dir,
+            pg_schema: None,
+        }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.state.lyceum.pool
     }

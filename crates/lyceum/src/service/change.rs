@@ -1,0 +1,98 @@
+//! A transaction that changes data, and the organisations whose people it may affect.
+//!
+//! Every use case that writes opens a `Change`. Locking an organisation (or naming one whose
+//! memberships the change touches) records it; `commit` then drops those organisations from the
+//! grant cache on this node, and — on PostgreSQL — a `NOTIFY` sent inside the transaction tells
+//! every other node sharing the database at the moment of commit (nothing is sent on rollback).
+//! A raw transaction cannot be committed through a `Change`, so no write path can forget to
+//! invalidate.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::{Any, AnyConnection, Transaction};
+use uuid::Uuid;
+
+use super::grants::GrantCache;
+use super::Result;
+use crate::db::Backend;
+
+/// The PostgreSQL channel carrying invalidations: an organisation id, or `*` for every one.
+pub const GRANTS_CHANNEL: &str = "lyceum_grants";
+
+pub struct Change {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    grants: Arc<GrantCache>,
+    touched: Vec<Uuid>,
+    everything: bool,
+}
+
+impl Change {
+    pub(super) fn new(tx: Transaction<'static, Any>, backend: Backend, grants: Arc<GrantCache>) -> Change {
+        Change { tx, backend, grants, touched: Vec::new(), everything: false }
+    }
+
+    /// Takes an organisation's write lock (every change to an organisation is serialised by it)
+    /// and records the organisation; `false` if there is no such organisation.
+    pub async fn lock_org(&mut self, org_id: &str) -> Result<bool> {
+        if !crate::store::orgs::lock(&mut self.tx, org_id).await? {
+            return Ok(false);
+        }
+        self.touch_org(org_id).await?;
+        Ok(true)
+    }
+
+    /// Records that this change affects who holds what in an organisation.
+    pub async fn touch_org(&mut self, org_id: &str) -> Result<()> {
+        let Ok(org) = Uuid::parse_str(org_id) else { return Ok(()) };
+        if self.touched.contains(&org) {
+            return Ok(());
+        }
+        self.touched.push(org);
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, org_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Records that this change affects every organisation (an instance administrator).
+    pub async fn touch_everything(&mut self) -> Result<()> {
+        self.everything = true;
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, "*").await?;
+        }
+        Ok(())
+    }
+
+    /// Commits, then forgets the touched organisations' cached roles on this node.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        if self.everything {
+            self.grants.invalidate_all();
+        }
+        for org in self.touched {
+            self.grants.invalidate_org(org);
+        }
+        Ok(())
+    }
+}
+
+/// Sends an invalidation on PostgreSQL; delivered to listeners when the transaction commits.
+pub async fn notify(conn: &mut AnyConnection, payload: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(GRANTS_CHANNEL).bind(payload).execute(conn).await?;
+    Ok(())
+}
+
+impl Deref for Change {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Change {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
