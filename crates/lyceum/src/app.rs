@@ -54,9 +54,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
         },
         mail_wakeup: mailer.notifier(),
         grants: Arc::new(crate::service::grants::GrantCache::new()),
+        credentials: Arc::new(crate::service::credentials::CredentialCache::new()),
     };
     if lyceum.backend == crate::db::Backend::Postgres {
-        crate::service::invalidation::start(&args.store.url(), lyceum.grants.clone())
+        crate::service::invalidation::start(&args.store.url(), lyceum.grants.clone(), lyceum.credentials.clone())
             .await
             .context("listening for cache invalidations")?;
     }

@@ -96,7 +96,11 @@ pub async fn resolve(
                 },
                 None => Grant { org_role: OrgRole::parse(&k.role).ok(), ..Grant::default() },
             };
-            let admin = users::by_id(conn, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0);
+            let admin = match roles {
+                // The cached roles carry the creator's instance-admin flag.
+                Roles::Cached(_) => false,
+                Roles::Locked => users::by_id(conn, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0),
+            };
             let creator = grant_of_user(conn, roles, org_id, workspace_id, &k.created_by, admin).await?;
             Ok(Access::Key { key, creator })
         }

@@ -5,6 +5,7 @@ use lyceum_domain::text::{check_new_password, parse_name, parse_username};
 use lyceum_domain::{DomainError, Email};
 use serde_json::json;
 
+use super::credentials::{CachedKey, CachedSession, REVALIDATE_MS};
 use super::{
     anonymous_actor, conflict_on_unique, Caller, KeyRef, Lyceum, Origin, Principal, Result, ServiceError, UserRef,
 };
@@ -176,7 +177,9 @@ impl Lyceum {
             return Err(ServiceError::Unauthenticated);
         };
         if let Some(old) = old_session {
-            sessions::delete(&mut tx, &tokens::hash_secret(old)).await?;
+            let old = tokens::hash_secret(old);
+            sessions::delete(&mut tx, &old).await?;
+            tx.forget_session(&old).await?;
         }
         let session = self.start_session(&mut tx, &user.id, now).await?;
         let accepted_in = members::accept_pending(&mut tx, &user.id, now).await?;
@@ -199,41 +202,61 @@ impl Lyceum {
         Ok((user, session))
     }
 
-    /// Ends a session on the server.
+    /// Ends a session on the server (and in every node's credential cache).
     pub async fn logout(&self, token: &str) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        sessions::delete(&mut conn, &tokens::hash_secret(token)).await?;
-        Ok(())
+        let hash = tokens::hash_secret(token);
+        let mut tx = self.begin_change().await?;
+        sessions::delete(&mut tx, &hash).await?;
+        tx.forget_session(&hash).await?;
+        tx.commit().await
     }
 
     /// The caller behind a session token, if the session is alive (absolute and idle expiry).
     pub async fn authenticate_session(&self, token: &str, origin: Origin) -> Result<Option<Caller>> {
         let hash = tokens::hash_secret(token);
         let now = now_ms();
+        if let Some(user) = self.credentials.session(&hash, now, self.settings.session_idle_ms) {
+            return Ok(Some(Caller { principal: Principal::User(user), origin, session_hash: Some(hash) }));
+        }
+        let epoch = self.credentials.epoch();
         let mut conn = self.pool.acquire().await?;
-        let Some((user_id, last_seen)) = sessions::find_live(&mut conn, &hash, now).await? else { return Ok(None) };
+        let Some((user_id, mut last_seen, expires_at)) = sessions::find_live(&mut conn, &hash, now).await? else {
+            return Ok(None);
+        };
         if now - last_seen > self.settings.session_idle_ms {
             sessions::delete(&mut conn, &hash).await?;
+            self.credentials.forget_session(&hash);
             return Ok(None);
         }
-        if now - last_seen > 60_000 {
+        if now - last_seen > REVALIDATE_MS {
             sessions::touch(&mut conn, &hash, now).await?;
+            last_seen = now;
         }
         let Some(user) = users::by_id(&mut conn, &user_id).await? else { return Ok(None) };
-        Ok(Some(Caller { principal: Principal::User(user_ref(&user)), origin, session_hash: Some(hash) }))
+        let user = user_ref(&user);
+        let cached = CachedSession { user: user.clone(), last_seen, expires_at, read_at: now };
+        self.credentials.store_session(&hash, epoch, cached);
+        Ok(Some(Caller { principal: Principal::User(user), origin, session_hash: Some(hash) }))
     }
 
     /// The caller behind an API key, if the key exists, matches, is not revoked and not expired.
     pub async fn authenticate_key(&self, key: &str, origin: Origin) -> Result<Option<Caller>> {
         let Some(prefix) = tokens::api_key_prefix(key) else { return Ok(None) };
         let now = now_ms();
+        if let Some(cached) = self.credentials.key(prefix, now) {
+            if !tokens::secret_matches(key, &cached.secret_hash) {
+                return Ok(None);
+            }
+            return Ok(Some(Caller { principal: Principal::Key(cached.key), origin, session_hash: None }));
+        }
+        let epoch = self.credentials.epoch();
         let mut conn = self.pool.acquire().await?;
         let Some(row) = api_keys::by_prefix(&mut conn, prefix).await? else { return Ok(None) };
         let live = row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now);
         if !tokens::secret_matches(key, &row.secret_hash) || !live {
             return Ok(None);
         }
-        if row.last_used_at.is_none_or(|t| now - t > 60_000) {
+        if row.last_used_at.is_none_or(|t| now - t > REVALIDATE_MS) {
             api_keys::touch(&mut conn, &row.id, now).await?;
         }
         let key = KeyRef {
@@ -243,6 +266,9 @@ impl Lyceum {
             workspace_id: row.workspace_id,
             created_by: row.created_by,
         };
+        let cached =
+            CachedKey { key: key.clone(), secret_hash: row.secret_hash, expires_at: row.expires_at, read_at: now };
+        self.credentials.store_key(prefix, epoch, cached);
         Ok(Some(Caller { principal: Principal::Key(key), origin, session_hash: None }))
     }
 
@@ -296,6 +322,8 @@ impl Lyceum {
         users::update_profile(&mut tx, &after, now)
             .await
             .map_err(|e| conflict_on_unique(e, "this email or username is taken"))?;
+        // Cached sessions carry the name and email: every edit drops them.
+        tx.forget_user_sessions(&after.id).await?;
         if !sensitive.is_empty() {
             sessions::delete_others(&mut tx, &after.id, caller.session_hash.as_deref()).await?;
             let when = crate::db::rfc3339(now);

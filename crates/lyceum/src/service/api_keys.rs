@@ -97,6 +97,7 @@ impl Lyceum {
         org_access(&mut tx, Roles::Locked, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
         let key = api_keys::by_id(&mut tx, org_id, key_id).await?.ok_or(DomainError::NotFound)?;
         let now = now_ms();
+        tx.forget_key(&key.id).await?;
         if !api_keys::revoke(&mut tx, &key.id, now).await? {
             return Err(DomainError::Conflict("this key is already revoked".into()).into());
         }

@@ -4,8 +4,11 @@
 //! memberships the change touches) records it; `commit` then drops those organisations from the
 //! grant cache on this node, and — on PostgreSQL — a `NOTIFY` sent inside the transaction tells
 //! every other node sharing the database at the moment of commit (nothing is sent on rollback).
-//! A raw transaction cannot be committed through a `Change`, so no write path can forget to
-//! invalidate.
+//! Credentials (sessions, API keys) are forgotten the same way. A raw transaction cannot be
+//! committed through a `Change`, so no write path can forget to invalidate.
+//!
+//! Notification payloads: `<organisation id>`, `*` (everything), `session:<token hash>`,
+//! `user:<user id>` (all of a user's sessions), `key:<api key id>`.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -13,24 +16,39 @@ use std::sync::Arc;
 use sqlx::{Any, AnyConnection, Transaction};
 use uuid::Uuid;
 
+use super::credentials::CredentialCache;
 use super::grants::GrantCache;
 use super::Result;
 use crate::db::Backend;
 
-/// The PostgreSQL channel carrying invalidations: an organisation id, or `*` for every one.
+/// The PostgreSQL channel carrying invalidations.
 pub const GRANTS_CHANNEL: &str = "lyceum_grants";
 
 pub struct Change {
     tx: Transaction<'static, Any>,
     backend: Backend,
     grants: Arc<GrantCache>,
+    credentials: Arc<CredentialCache>,
     touched: Vec<Uuid>,
+    forgotten: Vec<Forget>,
     everything: bool,
 }
 
+/// A credential to forget after commit.
+enum Forget {
+    Session(String),
+    User(String),
+    Key(String),
+}
+
 impl Change {
-    pub(super) fn new(tx: Transaction<'static, Any>, backend: Backend, grants: Arc<GrantCache>) -> Change {
-        Change { tx, backend, grants, touched: Vec::new(), everything: false }
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        backend: Backend,
+        grants: Arc<GrantCache>,
+        credentials: Arc<CredentialCache>,
+    ) -> Change {
+        Change { tx, backend, grants, credentials, touched: Vec::new(), forgotten: Vec::new(), everything: false }
     }
 
     /// Takes an organisation's write lock (every change to an organisation is serialised by it)
@@ -56,6 +74,29 @@ impl Change {
         Ok(())
     }
 
+    /// Forgets a session (by token hash) once this change commits.
+    pub async fn forget_session(&mut self, token_hash: &str) -> Result<()> {
+        self.forget(Forget::Session(token_hash.to_owned()), format!("session:{token_hash}")).await
+    }
+
+    /// Forgets every session of a user once this change commits.
+    pub async fn forget_user_sessions(&mut self, user_id: &str) -> Result<()> {
+        self.forget(Forget::User(user_id.to_owned()), format!("user:{user_id}")).await
+    }
+
+    /// Forgets an API key (by id) once this change commits.
+    pub async fn forget_key(&mut self, key_id: &str) -> Result<()> {
+        self.forget(Forget::Key(key_id.to_owned()), format!("key:{key_id}")).await
+    }
+
+    async fn forget(&mut self, what: Forget, payload: String) -> Result<()> {
+        self.forgotten.push(what);
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, &payload).await?;
+        }
+        Ok(())
+    }
+
     /// Records that this change affects every organisation (an instance administrator).
     pub async fn touch_everything(&mut self) -> Result<()> {
         self.everything = true;
@@ -70,6 +111,14 @@ impl Change {
         self.tx.commit().await?;
         if self.everything {
             self.grants.invalidate_all();
+            self.credentials.forget_all();
+        }
+        for what in self.forgotten {
+            match what {
+                Forget::Session(hash) => self.credentials.forget_session(&hash),
+                Forget::User(id) => self.credentials.forget_user(&id),
+                Forget::Key(id) => self.credentials.forget_key(&id),
+            }
         }
         for org in self.touched {
             self.grants.invalidate_org(org);

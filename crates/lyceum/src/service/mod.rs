@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod change;
+pub mod credentials;
 pub mod grants;
 pub mod invalidation;
 pub mod invitations;
@@ -45,6 +46,8 @@ pub struct Lyceum {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Who holds which role, cached for read-only permission checks (`service::grants`).
     pub grants: Arc<grants::GrantCache>,
+    /// Live sessions and API keys, cached for authentication (`service::credentials`).
+    pub credentials: Arc<credentials::CredentialCache>,
 }
 
 /// Why a use case refused or failed.
@@ -209,7 +212,7 @@ pub fn conflict_on_unique(e: sqlx::Error, message: &str) -> ServiceError {
 impl Lyceum {
     /// Starts a transaction that changes data (see `change::Change`).
     pub async fn begin_change(&self) -> Result<change::Change> {
-        Ok(change::Change::new(self.pool.begin().await?, self.backend, self.grants.clone()))
+        Ok(change::Change::new(self.pool.begin().await?, self.backend, self.grants.clone(), self.credentials.clone()))
     }
 
     /// Starts a transaction that changes an organisation, holding its write lock; 404 if none.

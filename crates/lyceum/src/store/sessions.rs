@@ -15,9 +15,9 @@ pub async fn insert(conn: &mut Conn, token_hash: &str, user_id: &str, now: i64, 
     Ok(())
 }
 
-/// The session's user id and last-seen time, if it has not passed its absolute expiry.
-pub async fn find_live(conn: &mut Conn, token_hash: &str, now: i64) -> sqlx::Result<Option<(String, i64)>> {
-    sqlx::query_as("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+/// The session's user id, last-seen time and absolute expiry, if it has not passed the latter.
+pub async fn find_live(conn: &mut Conn, token_hash: &str, now: i64) -> sqlx::Result<Option<(String, i64, i64)>> {
+    sqlx::query_as("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
         .bind(token_hash)
         .bind(now)
         .fetch_optional(conn)

@@ -171,3 +171,102 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
     }
     assert!(!check(&on_b, &owner.org, &dave, "workspace.view", &owner.ws).await);
 }
+
+/// The session cookie a response set.
+fn session_cookie(r: &crate::support::Resp) -> String {
+    let set = r.header("set-cookie").expect("a session cookie");
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// Credentials are cached too: signing out and revoking a key on one node end them on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_or_revoking_a_key_on_one_node_ends_it_on_another() {
+    if std::env::var("LYCEUM_TEST_DATABASE_URL").is_err() {
+        eprintln!("SKIPPED: cross-node invalidation is a PostgreSQL feature (LYCEUM_TEST_DATABASE_URL is unset)");
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let b = a.another_node().await;
+    let owner = a.owner("owner@creds.test", "enterprise", 20, 1000).await;
+    let login = a.client().login("owner@creds.test").await;
+    assert_eq!(login.status, 200, "{login:?}");
+    let cookie = session_cookie(&login);
+    let with_cookie = |node: &TestApp| {
+        let (client, cookie) = (node.client(), cookie.clone());
+        async move { client.send(reqwest::Method::GET, "/api/v1/me", None, &[("cookie", &cookie)]).await.status }
+    };
+    assert_eq!(with_cookie(&b).await, 200, "B knows the session (and caches it)");
+    assert_eq!(with_cookie(&b).await, 200);
+    let r = a.client().send(reqwest::Method::POST, "/api/v1/auth/logout", None, &[("cookie", &cookie)]).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while with_cookie(&b).await != 401 {
+        assert!(Instant::now() < deadline, "the session still works on node B");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let r =
+        owner.client.post(&format!("/api/v1/orgs/{}/api-keys", owner.org), json!({"name": "k", "role": "owner"})).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let key_id = r.json["id"].as_str().unwrap().to_owned();
+    let on_b = b.key_client(r.json["key"].as_str().unwrap());
+    let members = format!("/api/v1/orgs/{}/members", owner.org);
+    assert_eq!(on_b.get(&members).await.status, 200);
+    assert_eq!(on_b.get(&members).await.status, 200, "answered from B's cache");
+    let r = owner.client.delete(&format!("/api/v1/orgs/{}/api-keys/{key_id}", owner.org)).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while on_b.get(&members).await.status != 401 {
+        assert!(Instant::now() < deadline, "the revoked key still works on node B");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// On one node, sign-out, key revocation and a password change (which ends the other sessions)
+/// take effect on the very next request, although those credentials were being served from memory.
+#[tokio::test]
+async fn cached_credentials_end_at_once_on_the_same_node() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("owner@once.test", "enterprise", 20, 1000).await;
+    let second = app.client();
+    assert_eq!(second.login("owner@once.test").await.status, 200);
+    assert_eq!(second.get("/api/v1/me").await.status, 200);
+    assert_eq!(owner.client.get("/api/v1/me").await.status, 200);
+    // A password change from the first session ends the second, cached one.
+    let r = owner
+        .client
+        .patch(
+            "/api/v1/me",
+            json!({"current_password": crate::support::PASSWORD, "password": "another long passphrase 2"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    second.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+    // A profile edit is seen by the next request (the cached session carries the name).
+    let r = owner.client.patch("/api/v1/me", json!({"name": "Renamed Owner"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(owner.client.get("/api/v1/me").await.json["user"]["name"], "Renamed Owner");
+
+    let r =
+        owner.client.post(&format!("/api/v1/orgs/{}/api-keys", owner.org), json!({"name": "k", "role": "owner"})).await;
+    let kc = app.key_client(r.json["key"].as_str().unwrap());
+    let members = format!("/api/v1/orgs/{}/members", owner.org);
+    assert_eq!(kc.get(&members).await.status, 200);
+    let r =
+        owner.client.delete(&format!("/api/v1/orgs/{}/api-keys/{}", owner.org, r.json["id"].as_str().unwrap())).await;
+    assert_eq!(r.status, 204);
+    kc.get(&members).await.assert_problem(401, "unauthenticated");
+    // A tampered key never matches, cached or not.
+    let r = owner
+        .client
+        .post(&format!("/api/v1/orgs/{}/api-keys", owner.org), json!({"name": "k2", "role": "owner"}))
+        .await;
+    let good = r.json["key"].as_str().unwrap().to_owned();
+    assert_eq!(app.key_client(&good).get(&members).await.status, 200);
+    let tampered = format!("{}A", &good[..good.len() - 1]);
+    let tampered = if tampered == good { format!("{}B", &good[..good.len() - 1]) } else { tampered };
+    app.key_client(&tampered).get(&members).await.assert_problem(401, "unauthenticated");
+    let r = owner.client.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    owner.client.get("/api/v1/me").await.assert_problem(401, "unauthenticated");
+}
