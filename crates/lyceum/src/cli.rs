@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{ServeArgs, StoreArgs};
+use crate::config::{DemoArgs, ServeArgs, StoreArgs};
 
 #[derive(Parser)]
 #[command(name = "lyceum", version, about = "Lyceum: organisations, workspaces and training teams, self-hosted.")]
@@ -35,8 +35,9 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Seed a demo organisation (workspaces, members in every role, pending invitations).
-    Demo(Box<ServeArgs>),
+    /// Seed a demo organisation (workspaces, members in every role, pending invitations); with
+    /// --scale, generate a large dataset into an empty database instead.
+    Demo(Box<DemoArgs>),
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -113,11 +114,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let id = app.state.lyceum.create_instance_admin(&email, &name, password).await?;
             println!("instance administrator {email} ({id}) is ready");
         }
-        Command::Demo(args) => {
-            let app = crate::app::build(&args).await?;
-            crate::demo::seed_if_empty(&app.state.lyceum).await?;
-            app.mailer.deliver_due().await?;
-        }
+        Command::Demo(args) => match args.dataset.options() {
+            Some(options) => generate_dataset(&args.serve.store, &options).await?,
+            None => {
+                let app = crate::app::build(&args.serve).await?;
+                crate::demo::seed_if_empty(&app.state.lyceum).await?;
+                app.mailer.deliver_due().await?;
+            }
+        },
         Command::Audit { command: AuditCommand::Verify(store) } => {
             let (pool, backend) = crate::db::connect(&store.url(), 2).await?;
             crate::db::migrate(&pool, backend).await?;
@@ -145,4 +149,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `demo --scale`: generates, then tells people (stderr) and scripts (the last line of stdout, JSON).
+async fn generate_dataset(store: &StoreArgs, options: &crate::dataset::Options) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&store.data_dir).with_context(|| format!("creating {}", store.data_dir.display()))?;
+    let (pool, backend) = crate::db::connect(&store.url(), 2).await.context("connecting to the database")?;
+    crate::db::migrate(&pool, backend).await.context("applying migrations")?;
+    let summary = crate::dataset::generate(&pool, backend, options).await?;
+    eprintln!("{}", summary.describe());
+    println!("{}", serde_json::to_string(&summary)?);
+    pool.close().await;
+    Ok(())
 }

@@ -76,6 +76,56 @@ pub struct ServeArgs {
     pub db_connections: u32,
 }
 
+/// `lyceum demo` settings: the server's, and a dataset size that turns the demo into a generator.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+}
+
+/// `lyceum demo --scale …`: generate a dataset for performance work into an empty database, then exit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatasetArgs {
+    /// Generate a dataset of this size instead of seeding the small demo (small: 2,000 members;
+    /// large: 100,000 members, 1,000 workspaces, 1,000,000 audit events).
+    #[arg(long, value_enum)]
+    pub scale: Option<crate::dataset::Scale>,
+    /// Organisation members (overrides the scale's).
+    #[arg(long, requires = "scale")]
+    pub members: Option<usize>,
+    /// Workspaces (overrides the scale's).
+    #[arg(long, requires = "scale")]
+    pub workspaces: Option<usize>,
+    /// Pending invitations (overrides the scale's).
+    #[arg(long, requires = "scale")]
+    pub invitations: Option<usize>,
+    /// Audit events (overrides the scale's).
+    #[arg(long, requires = "scale")]
+    pub audit_events: Option<usize>,
+    /// Seed of the generator: one seed, one dataset shape.
+    #[arg(long, default_value_t = 42, requires = "scale")]
+    pub seed: u64,
+}
+
+impl DatasetArgs {
+    /// The generation asked for, if any (`--scale` given).
+    pub fn options(&self) -> Option<crate::dataset::Options> {
+        let preset = self.scale?.sizes();
+        Some(crate::dataset::Options {
+            sizes: crate::dataset::Sizes {
+                members: self.members.unwrap_or(preset.members),
+                workspaces: self.workspaces.unwrap_or(preset.workspaces),
+                invitations: self.invitations.unwrap_or(preset.invitations),
+                audit_events: self.audit_events.unwrap_or(preset.audit_events),
+            },
+            seed: self.seed,
+            progress: true,
+        })
+    }
+}
+
 impl ServeArgs {
     /// The base URL in force, without a trailing slash.
     pub fn base_url(&self) -> String {

@@ -9,6 +9,7 @@ mod access;
 mod accounts;
 mod audit;
 mod cli;
+mod dataset;
 mod fuzz_regressions;
 mod grant_cache;
 mod invitations;
