@@ -210,9 +210,16 @@ pub fn conflict_on_unique(e: sqlx::Error, message: &str) -> ServiceError {
 }
 
 impl Lyceum {
-    /// Starts a transaction that changes data (see `change::Change`).
+    /// Starts a transaction that changes data (see `change::Change`). On SQLite it takes the write
+    /// lock up front (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred transaction
+    /// that reads first (as the FTS5 search index does inside its triggers) cannot upgrade to a
+    /// writer once another writer has committed, and would fail with "database is locked".
     pub async fn begin_change(&self) -> Result<change::Change> {
-        Ok(change::Change::new(self.pool.begin().await?, self.backend, self.grants.clone(), self.credentials.clone()))
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(change::Change::new(tx, self.backend, self.grants.clone(), self.credentials.clone()))
     }
 
     /// Starts a transaction that changes an organisation, holding its write lock; 404 if none.

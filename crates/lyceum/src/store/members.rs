@@ -54,17 +54,30 @@ fn like_pattern(q: &str) -> String {
 }
 
 /// Members ordered by email then id; fetches `limit + 1` rows so the caller knows if more follow.
+///
+/// A search (`q`) is answered by the trigram index where it helps: on PostgreSQL the planner
+/// uses the `pg_trgm` indexes for `LOWER(…) LIKE`; on SQLite a search of three characters or
+/// more that is not too common takes its candidates from the `users_search` FTS5 index, and
+/// anything else scans the membership.
 pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
+    let sqlite = conn.backend_name() == "SQLite";
+    let text = q.q.filter(|t| !t.is_empty());
+    if let (true, Some(text)) = (sqlite, text) {
+        if text.chars().count() >= 3 && !is_common(conn, text).await? {
+            return list_sql(conn, scope, q, Search::Trigram(fts_phrase(text))).await;
+        }
+    }
     // SQLite's LOWER folds ASCII letters only ("Émile" stays "Émile"), so a search with other
-    // letters is matched here, in Rust, over keyset pages of the other filters' results.
-    let Some(text) = q.q.filter(|t| !t.is_ascii() && conn.backend_name() == "SQLite") else {
-        return list_sql(conn, scope, q).await;
+    // letters that the index could not take is matched here, in Rust, over keyset pages of the
+    // other filters' results.
+    let Some(text) = text.filter(|t| !t.is_ascii() && sqlite) else {
+        return list_sql(conn, scope, q, Search::Like).await;
     };
     const PAGE: i64 = 500;
     let mut page_q = ListQuery { q: None, role: q.role, status: q.status, after: q.after.clone(), limit: PAGE - 1 };
     let mut out = Vec::new();
     loop {
-        let page = list_sql(conn, scope, &page_q).await?;
+        let page = list_sql(conn, scope, &page_q, Search::Like).await?;
         let exhausted = (page.len() as i64) < PAGE;
         page_q.after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
         out.extend(
@@ -77,18 +90,64 @@ pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx:
     }
 }
 
-async fn list_sql(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
+/// How a search is matched.
+enum Search {
+    /// `LOWER(email|name) LIKE '%q%'` (PostgreSQL: trigram-indexed).
+    Like,
+    /// SQLite: candidates from the FTS5 trigram index (an FTS5 phrase).
+    Trigram(String),
+}
+
+/// More accounts than this match a search: walking the membership beats the index's candidates.
+const COMMON_MATCHES: i64 = 5_000;
+
+/// Whether a search matches so many accounts that the index would not narrow it (bounded count).
+async fn is_common(conn: &mut Conn, text: &str) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM users_search WHERE users_search MATCH $1 LIMIT $2) AS hits",
+    )
+    .bind(fts_phrase(text))
+    .bind(COMMON_MATCHES)
+    .fetch_one(conn)
+    .await?;
+    Ok(n >= COMMON_MATCHES)
+}
+
+/// An FTS5 phrase matching `text` literally (a substring, with the trigram tokenizer).
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+async fn list_sql(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    q: &ListQuery<'_>,
+    search: Search,
+) -> sqlx::Result<Vec<MemberRow>> {
     let (table, key) = scope.table_and_key();
-    let mut sql = format!(
-        "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
-         WHERE m.{key} = $1"
-    );
     let mut binds: Vec<String> = vec![scope.id()];
     let next = |binds: &mut Vec<String>, v: String| {
         binds.push(v);
         format!("${}", binds.len())
     };
-    if let Some(text) = q.q.filter(|s| !s.is_empty()) {
+    let text = q.q.filter(|s| !s.is_empty());
+    let mut sql = match (&search, text) {
+        (Search::Trigram(phrase), Some(_)) => {
+            let p = next(&mut binds, phrase.clone());
+            format!(
+                "SELECT m.user_id, u.email, u.name, m.role, m.status FROM users_search s \
+                 JOIN users_search_keys k ON k.id = s.rowid \
+                 JOIN {table} m ON m.{key} = $1 AND m.user_id = k.user_id \
+                 JOIN users u ON u.id = m.user_id \
+                 WHERE users_search MATCH {p}"
+            )
+        }
+        _ => format!(
+            "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
+             WHERE m.{key} = $1"
+        ),
+    };
+    if let (Search::Like, Some(text)) = (&search, text) {
         let p = next(&mut binds, like_pattern(text));
         sql += &format!(" AND (LOWER(u.email) LIKE {p} ESCAPE '\\' OR LOWER(u.name) LIKE {p} ESCAPE '\\')");
     }

@@ -147,6 +147,53 @@ async fn search_matches_a_substring_of_name_or_email_case_insensitively_with_lit
     assert_eq!(list_emails(&o.client, &format!("{org}?q=")).await.len(), 5);
 }
 
+/// The search index (FTS5 trigrams on SQLite, pg_trgm on PostgreSQL) follows renames and email
+/// changes, takes quotes literally, pages with the cursor, and agrees with the short-query scan.
+#[tokio::test]
+async fn search_follows_profile_edits_and_pages_through_the_index() {
+    let app = TestApp::spawn().await;
+    let o = app.owner("olga@example.com", "enterprise", SEATS, 0).await;
+    let mut people = Vec::new();
+    for n in 0..5 {
+        let (c, _) = org_member(&app, &o, &format!("p{n}@example.com"), "viewer").await;
+        people.push(c);
+    }
+    for (n, c) in people.iter().enumerate() {
+        let name = format!("Quentin \"Q\" Tarantella {n}");
+        assert_eq!(c.patch("/api/v1/me", json!({"name": name})).await.status, 200);
+    }
+    let org = format!("/api/v1/orgs/{}/members", o.org);
+    let all: Vec<String> = (0..5).map(|n| format!("p{n}@example.com")).collect();
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=tarantella")).await, all);
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=%22Q%22")).await, all, "a quote is literal");
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=ta")).await, all, "short queries scan and agree");
+    // Pages of two through the index, in email order, without gaps or repeats.
+    let mut seen = Vec::new();
+    let mut path = format!("{org}?q=TARANT&limit=2");
+    loop {
+        let r = o.client.get(&path).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        seen.extend(r.items().iter().map(|m| m["email"].as_str().unwrap().to_owned()));
+        match r.json["next_cursor"].as_str() {
+            Some(c) => path = format!("{org}?q=TARANT&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, all);
+    // A rename: found by the new name only.
+    assert_eq!(people[0].patch("/api/v1/me", json!({"name": "Renée Zweig"})).await.status, 200);
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=zweig")).await, ["p0@example.com"]);
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=RENÉE")).await, ["p0@example.com"]);
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=tarantella")).await, all[1..].to_vec());
+    // A new email: found by it, and no longer by the old one.
+    let r = people[1]
+        .patch("/api/v1/me", json!({"email": "moved@elsewhere.test", "current_password": crate::support::PASSWORD}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=elsewhere")).await, ["moved@elsewhere.test"]);
+    assert_eq!(list_emails(&o.client, &format!("{org}?q=p1@exa")).await, Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn search_folds_the_case_of_accented_letters_too() {
     let app = TestApp::spawn().await;
