@@ -95,14 +95,17 @@ class Wrk:
                 f.write(f"{method}\t{p}\t{body or ''}\n")
         return path
 
-    def run(self, name, port, request_file, headers=()):
-        """One timed run; returns wrk's figures (dict) with rps and the milliseconds added."""
-        argv = [self.binary, f"-t{self.threads}", f"-c{self.connections}", f"-d{self.duration_s}s",
+    def run(self, name, port, request_file, headers=(), single_client=False, duration_s=None):
+        """One timed run; returns wrk's figures (dict) with rps and the milliseconds added.
+        `single_client`: one thread, one connection (the latency of one request at a time)."""
+        threads, connections = (1, 1) if single_client else (self.threads, self.connections)
+        duration_s = duration_s or self.duration_s
+        argv = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s",
                 "--timeout", "5s", "-s", self.script]
         for h in headers:
             argv += ["-H", h]
         argv += [f"http://127.0.0.1:{port}", "--", request_file]
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=self.duration_s + 120)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 120)
         with open(self.log_path, "a") as log:
             shown = [a if not a.startswith("Authorization:") else "Authorization: Bearer <key>" for a in argv]
             log.write(f"### {name}: {' '.join(shown)}\n{r.stdout}{r.stderr}\n")
@@ -115,5 +118,5 @@ class Wrk:
         for p in ("p50", "p90", "p95", "p99", "max", "mean"):
             out[f"{p}_ms"] = out[f"{p}_us"] / 1000.0
         out["errors"] = out["status_errors"] + out["connect_errors"] + out["read_errors"] + out["write_errors"]
-        out["name"] = name
+        out.update(name=name, threads=threads, connections=connections)
         return out
