@@ -57,13 +57,13 @@ fn like_pattern(q: &str) -> String {
 ///
 /// A search (`q`) is answered by the trigram index where it helps: on PostgreSQL the planner
 /// uses the `pg_trgm` indexes for `LOWER(…) LIKE`; on SQLite a search of three characters or
-/// more that is not too common takes its candidates from the `users_search` FTS5 index, and
-/// anything else scans the membership.
+/// more, in a scope of 2,000 members or more, that is not too common takes its candidates from the
+/// `users_search` FTS5 index; anything else scans the membership.
 pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
     let sqlite = conn.backend_name() == "SQLite";
     let text = q.q.filter(|t| !t.is_empty());
     if let (true, Some(text)) = (sqlite, text) {
-        if text.chars().count() >= 3 && !is_common(conn, text).await? {
+        if text.chars().count() >= 3 && !is_small(conn, scope).await? && !is_common(conn, text).await? {
             return list_sql(conn, scope, q, Search::Trigram(fts_phrase(text))).await;
         }
     }
@@ -100,6 +100,21 @@ enum Search {
 
 /// More accounts than this match a search: walking the membership beats the index's candidates.
 const COMMON_MATCHES: i64 = 5_000;
+
+/// Fewer members than this: scanning the scope is cheaper than any index (most workspaces).
+const SMALL_SCOPE: i64 = 2_000;
+
+/// Whether a scope has few enough members to scan (bounded count on the membership key).
+async fn is_small(conn: &mut Conn, scope: Scope<'_>) -> sqlx::Result<bool> {
+    let (table, key) = scope.table_and_key();
+    let n: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {key} = $1 LIMIT $2) AS m"))
+            .bind(scope.id())
+            .bind(SMALL_SCOPE)
+            .fetch_one(conn)
+            .await?;
+    Ok(n < SMALL_SCOPE)
+}
 
 /// Whether a search matches so many accounts that the index would not narrow it (bounded count).
 async fn is_common(conn: &mut Conn, text: &str) -> sqlx::Result<bool> {
@@ -387,4 +402,86 @@ pub async fn workspaces_of_user(
     .bind(user_id)
     .fetch_all(conn)
     .await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test: a failed setup step should just fail it
+mod tests {
+    use super::*;
+    use crate::store::orgs::{self, OrgRow};
+    use crate::store::users::{self, NewUser};
+
+    /// The two ways SQLite answers a search — trigram candidates and the membership scan — give
+    /// the same members in the same order, page by page (the API suite's scopes are small, so it
+    /// only ever sees the scan there).
+    #[tokio::test]
+    async fn trigram_candidates_and_the_scan_agree_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, backend) = crate::db::connect(&crate::db::sqlite_url_in(dir.path()), 2).await.unwrap();
+        crate::db::migrate(&pool, backend).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let org = OrgRow {
+            id: "org".into(),
+            name: "Org".into(),
+            plan: "enterprise".into(),
+            seats: 1000,
+            credit_pool: 0,
+            created_at: 0,
+        };
+        orgs::insert(&mut conn, &org).await.unwrap();
+        let names = ["Émile Zola", "Emma Smith", "Zoë Smithers", "Marc \"Q\" Lee", "Anna Lee", "Ann O'Neil"];
+        for n in 0..60 {
+            let (id, email, name) = (format!("u{n:02}"), format!("p{n:02}.{}@example.test", n % 7), names[n % 6]);
+            let user = NewUser { id: &id, email: &email, name, password_hash: "x", instance_admin: false };
+            users::insert(&mut conn, &user, 0).await.unwrap();
+            insert(
+                &mut conn,
+                Scope::Org("org"),
+                "org",
+                &id,
+                if n % 3 == 0 { "viewer" } else { "guest" },
+                "accepted",
+                0,
+            )
+            .await
+            .unwrap();
+        }
+        for q in ["smith", "émi", "ÉMILE", "lee", "\"q\"", "o'n", "p12", ".3@ex", "nobody"] {
+            for role in [None, Some("viewer")] {
+                let mut pages = [Vec::new(), Vec::new()];
+                for (i, trigram) in [true, false].into_iter().enumerate() {
+                    let mut after = None;
+                    loop {
+                        let lq = ListQuery { q: Some(q), role, status: None, after: after.clone(), limit: 4 };
+                        let search = if trigram { Search::Trigram(fts_phrase(q)) } else { Search::Like };
+                        let mut page = list_sql(&mut conn, Scope::Org("org"), &lq, search).await.unwrap();
+                        let more = page.len() > 4;
+                        page.truncate(4);
+                        after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
+                        pages[i].extend(page.into_iter().map(|m| m.email));
+                        if !more {
+                            break;
+                        }
+                    }
+                }
+                if q.is_ascii() {
+                    assert_eq!(pages[0], pages[1], "q={q} role={role:?}");
+                } else {
+                    // SQLite's LOWER folds ASCII only: the index is the one that finds "ÉMILE".
+                    let expected: Vec<String> = (0..60)
+                        .filter(|n| names[n % 6].to_lowercase().contains(&q.to_lowercase()))
+                        .filter(|n| role.is_none() || n % 3 == 0)
+                        .map(|n| format!("p{n:02}.{}@example.test", n % 7))
+                        .collect();
+                    assert_eq!(pages[0], expected, "q={q} role={role:?}");
+                }
+                assert!(q == "nobody" || role.is_some() || !pages[0].is_empty(), "q={q} finds someone");
+            }
+        }
+        // The index follows an edit.
+        sqlx::query("UPDATE users SET name = 'Zed Quux' WHERE id = 'u00'").execute(&mut *conn).await.unwrap();
+        let lq = ListQuery { q: Some("quux"), role: None, status: None, after: None, limit: 10 };
+        let found = list_sql(&mut conn, Scope::Org("org"), &lq, Search::Trigram(fts_phrase("quux"))).await.unwrap();
+        assert_eq!(found.iter().map(|m| m.user_id.as_str()).collect::<Vec<_>>(), ["u00"]);
+    }
 }
