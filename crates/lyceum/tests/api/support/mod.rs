@@ -52,8 +52,7 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let data_dir = dir.path().to_path_buf();
-        let mut args = ServeArgs::defaults(data_dir.clone());
+        let mut args = ServeArgs::defaults(dir.path().to_path_buf());
         args.db_connections = 8;
         // Tests sign many people up from one address; the rate limit tests lower these again.
         args.signup_rate_per_ip = 10_000;
@@ -70,10 +69,29 @@ impl TestApp {
             args.store.database_url = Some(format!("{admin_url}{sep}options=-c%20search_path%3D{schema}"));
             pg_schema = Some(PgSchema { admin_url, schema });
         }
+        TestApp::start(args, dir, pg_schema, configure).await
+    }
+
+    /// A second node of the same deployment: its own process state (cache, limits, mailer) and
+    /// port, the same database (and the first node's public URL). Meaningful on PostgreSQL.
+    pub async fn another_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = self.args.clone();
+        args.store.data_dir = dir.path().to_path_buf();
+        TestApp::start(args, dir, None, |_| {}).await
+    }
+
+    /// Binds a port, builds the application from `args` (changed by `configure`) and serves it.
+    async fn start(
+        mut args: ServeArgs,
+        dir: tempfile::TempDir,
+        pg_schema: Option<PgSchema>,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         args.listen = addr;
-        args.base_url = Some(format!("http://{addr}"));
+        args.base_url.get_or_insert_with(|| format!("http://{addr}"));
         configure(&mut args);
         let app = lyceum::app::build(&args).await.unwrap();
         let router = app.router.clone();
@@ -83,38 +101,12 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             state: app.state,
-            data_dir,
+            data_dir: args.store.data_dir.clone(),
             args,
             mailer: app.mailer,
             server,
             _dir: dir,
             pg_schema,
-        }
-    }
-
-    /// A second node of the same deployment: its own process state (cache, limits, mailer) and
-    /// port, the same database. Meaningful on PostgreSQL (nodes share it over the network).
-    pub async fn another_node(&self) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let mut args = self.args.clone();
-        args.store.data_dir = dir.path().to_path_buf();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        args.listen = addr;
-        let app = lyceum::app::build(&args).await.unwrap();
-        let router = app.router.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
-        });
-        TestApp {
-            base: format!("http://{addr}"),
-            state: app.state,
-            data_dir: dir.path().to_path_buf(),
-            args,
-            mailer: app.mailer,
-            server,
-            _dir: dir,
-            pg_schema: None,
         }
     }
 
