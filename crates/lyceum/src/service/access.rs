@@ -6,7 +6,8 @@ use lyceum_domain::{Access, DomainError, Grant, OrgRole, Permission, WorkspaceRo
 use super::{Caller, Principal, Result};
 use uuid::Uuid;
 
-use super::grants::{GrantCache, UserRoles};
+use super::grants::{canonical_uuid, GrantCache, UserRoles};
+use super::KeyRef;
 use crate::store::orgs::WorkspaceRow;
 use crate::store::{members, users, Conn};
 
@@ -28,12 +29,8 @@ pub async fn grant_of_user(
     user_id: &str,
     instance_admin: bool,
 ) -> Result<Grant> {
-    if let (Roles::Cached(cache), Ok(org), Ok(user)) = (roles, Uuid::parse_str(org_id), Uuid::parse_str(user_id)) {
-        let ws = match workspace_id.map(Uuid::parse_str) {
-            Some(Ok(ws)) => Some(ws),
-            Some(Err(_)) => Some(Uuid::nil()),
-            None => None,
-        };
+    if let (Roles::Cached(cache), Some(org), Some(user)) = (roles, canonical_uuid(org_id), canonical_uuid(user_id)) {
+        let ws = workspace_key(workspace_id);
         let found = match cache.with_roles(org, user, |r| r.grant(ws, instance_admin)) {
             Ok(grant) => grant,
             Err(miss) => {
@@ -87,15 +84,7 @@ pub async fn resolve(
             if k.org_id != org_id {
                 return Ok(Access::Person(Grant::default()));
             }
-            let key = match &k.workspace_id {
-                Some(kw) => Grant {
-                    workspace_role: (workspace_id == Some(kw.as_str()))
-                        .then(|| WorkspaceRole::parse(&k.role).ok())
-                        .flatten(),
-                    ..Grant::default()
-                },
-                None => Grant { org_role: OrgRole::parse(&k.role).ok(), ..Grant::default() },
-            };
+            let key = key_grant(k, workspace_id);
             let admin = match roles {
                 // The cached roles carry the creator's instance-admin flag.
                 Roles::Cached(_) => false,
@@ -103,6 +92,42 @@ pub async fn resolve(
             };
             let creator = grant_of_user(conn, roles, org_id, workspace_id, &k.created_by, admin).await?;
             Ok(Access::Key { key, creator })
+        }
+    }
+}
+
+/// What an API key's own role grants, at organisation scope or in `workspace_id` (before it is
+/// capped by its creator's grant).
+fn key_grant(k: &KeyRef, workspace_id: Option<&str>) -> Grant {
+    match &k.workspace_id {
+        Some(kw) => Grant {
+            workspace_role: (workspace_id == Some(kw.as_str())).then(|| WorkspaceRole::parse(&k.role).ok()).flatten(),
+            ..Grant::default()
+        },
+        None => Grant { org_role: OrgRole::parse(&k.role).ok(), ..Grant::default() },
+    }
+}
+
+/// A workspace id as a cache key; one that is not canonical can match no workspace.
+fn workspace_key(workspace_id: Option<&str>) -> Option<Uuid> {
+    workspace_id.map(|w| canonical_uuid(w).unwrap_or(Uuid::nil()))
+}
+
+/// The caller's access from the grant cache alone, without a database connection; `None` when
+/// anything needed is not cached (then `resolve` answers). The same decision as `resolve`.
+pub fn cached_access(grants: &GrantCache, caller: &Caller, org_id: &str, workspace_id: Option<&str>) -> Option<Access> {
+    let org = canonical_uuid(org_id)?;
+    let ws = workspace_key(workspace_id);
+    match &caller.principal {
+        Principal::User(u) => {
+            let user = canonical_uuid(&u.id)?;
+            grants.with_roles(org, user, |r| Access::Person(r.grant(ws, u.instance_admin))).ok()
+        }
+        Principal::Key(k) if k.org_id != org_id => Some(Access::Person(Grant::default())),
+        Principal::Key(k) => {
+            let creator = canonical_uuid(&k.created_by)?;
+            let key = key_grant(k, workspace_id);
+            grants.with_roles(org, creator, |r| Access::Key { key, creator: r.grant(ws, false) }).ok()
         }
     }
 }
@@ -142,7 +167,7 @@ impl super::Lyceum {
     /// benchmarks) call: roles from the cache (loaded on a miss), decided by the domain's engine.
     /// Unknown users and workspaces are simply not allowed.
     pub async fn may(&self, user_id: &str, permission: Permission, workspace_id: &str) -> Result<bool> {
-        let (Ok(user), Ok(ws)) = (Uuid::parse_str(user_id), Uuid::parse_str(workspace_id)) else { return Ok(false) };
+        let (Some(user), Some(ws)) = (canonical_uuid(user_id), canonical_uuid(workspace_id)) else { return Ok(false) };
         if let Some(answer) = self.grants.may(user, permission, ws) {
             return Ok(answer);
         }

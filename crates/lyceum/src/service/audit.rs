@@ -3,9 +3,8 @@
 
 use lyceum_domain::{Access, DomainError, Grant, Permission};
 
-use uuid::Uuid;
-
-use super::access::{grant_of_user, org_access, resolve, visible_workspace};
+use super::access::{cached_access, grant_of_user, org_access, resolve, visible_workspace};
+use super::grants::canonical_uuid;
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
 use crate::db::parse_rfc3339;
 use crate::store::audit::{self, EventRow};
@@ -122,25 +121,48 @@ impl Lyceum {
         workspace_id: Option<&str>,
     ) -> Result<(bool, Vec<String>)> {
         let permission = Permission::parse(permission)?;
+        if let Some(answer) = self.check_from_memory(caller, org_id, user_id, permission, workspace_id)? {
+            return Ok(answer);
+        }
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
         if let Some(ws) = workspace_id {
-            let ws = Uuid::parse_str(ws).map_err(|_| DomainError::NotFound)?;
+            let ws = canonical_uuid(ws).ok_or(DomainError::NotFound)?;
             let in_org = self.workspace_org(&mut conn, ws).await?.is_some_and(|o| o.to_string() == org_id);
             if !in_org {
                 return Err(DomainError::NotFound.into());
             }
         }
-        // Someone outside the organisation holds nothing in it, instance administrator or not.
         let grant = grant_of_user(&mut conn, self.cached(), org_id, workspace_id, user_id, false).await?;
-        let grant = if grant.org_role.is_some() { grant } else { Grant::default() };
-        let access = Access::Person(grant);
-        let allowed = match workspace_id {
-            Some(_) => access.may_in_workspace(permission),
-            None => access.may_in_org(permission),
+        Ok(decide(grant, permission, workspace_id.is_some()))
+    }
+
+    /// `check` answered from the caches alone — no database connection is taken (returning one
+    /// to the pool costs a round trip) — or `None` when anything needed is not cached.
+    fn check_from_memory(
+        &self,
+        caller: &Caller,
+        org_id: &str,
+        user_id: &str,
+        permission: Permission,
+        workspace_id: Option<&str>,
+    ) -> Result<Option<(bool, Vec<String>)>> {
+        let Some(access) = cached_access(&self.grants, caller, org_id, None) else { return Ok(None) };
+        if !access.sees_org() {
+            return Err(DomainError::NotFound.into());
+        }
+        access.require_in_org(Permission::OrgManage)?;
+        let (Some(org), Some(user)) = (canonical_uuid(org_id), canonical_uuid(user_id)) else { return Ok(None) };
+        let ws = match workspace_id {
+            Some(ws) => match canonical_uuid(ws).map(|w| (w, self.grants.workspace_org(w))) {
+                Some((w, Some(o))) if o == org => Some(w),
+                Some((_, Some(_))) => return Err(DomainError::NotFound.into()),
+                _ => return Ok(None),
+            },
+            None => None,
         };
-        let via = if allowed { grant.roles_granting(permission, workspace_id.is_some()) } else { Vec::new() };
-        Ok((allowed, via))
+        let Ok(grant) = self.grants.with_roles(org, user, |r| r.grant(ws, false)) else { return Ok(None) };
+        Ok(Some(decide(grant, permission, ws.is_some())))
     }
 
     /// Verifies every audit chain; (events checked, breaks).
@@ -148,4 +170,14 @@ impl Lyceum {
         let mut conn = self.pool.acquire().await?;
         Ok(audit::verify(&mut conn).await?)
     }
+}
+
+/// The answer of a check from the target's grant. Someone outside the organisation holds nothing
+/// in it, instance administrator or not.
+fn decide(grant: Grant, permission: Permission, in_workspace: bool) -> (bool, Vec<String>) {
+    let grant = if grant.org_role.is_some() { grant } else { Grant::default() };
+    let access = Access::Person(grant);
+    let allowed = if in_workspace { access.may_in_workspace(permission) } else { access.may_in_org(permission) };
+    let via = if allowed { grant.roles_granting(permission, in_workspace) } else { Vec::new() };
+    (allowed, via)
 }

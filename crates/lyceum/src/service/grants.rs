@@ -23,6 +23,15 @@ use uuid::Uuid;
 
 type Map<K, V> = HashMap<K, V, FxBuildHasher>;
 
+/// An id as the cache keys it — only in the canonical form the database stores (lower-case,
+/// hyphenated), so that a differently spelled id is looked up in the database (and not found)
+/// exactly as it would be without the cache.
+pub fn canonical_uuid(id: &str) -> Option<Uuid> {
+    let parsed = Uuid::parse_str(id).ok()?;
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (parsed.hyphenated().encode_lower(&mut buf) == id).then_some(parsed)
+}
+
 /// The roles one user holds in one organisation: the organisation role (if a member) and their
 /// workspace roles there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -172,6 +181,15 @@ mod tests {
         assert_eq!(grant.workspace_role, Some(WorkspaceRole::Owner));
         let elsewhere = cache.with_roles(org, user, |r| r.grant(Some(id(9)), false)).expect("cached");
         assert_eq!(elsewhere.workspace_role, None);
+    }
+
+    #[test]
+    fn only_canonical_ids_are_keys() {
+        let id = "01a20745-9a52-7344-ba76-d699bc6d9011";
+        assert_eq!(canonical_uuid(id).map(|u| u.to_string()), Some(id.to_owned()));
+        assert_eq!(canonical_uuid(&id.to_uppercase()), None);
+        assert_eq!(canonical_uuid(&id.replace('-', "")), None);
+        assert_eq!(canonical_uuid("not an id"), None);
     }
 
     #[test]

@@ -43,6 +43,17 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
         lyceum.grants.may(alice.parse().unwrap(), Permission::ContentCreate, owner.ws.parse().unwrap()),
         Some(false)
     );
+    // Answered from memory now; an id in the body spelled differently from the stored one is
+    // still unknown, exactly as the database would say (an unknown workspace is a 404).
+    let upper = json!({"user_id": alice, "permission": "content.create", "workspace_id": owner.ws});
+    let mut bad_ws = upper.clone();
+    bad_ws["workspace_id"] = json!(owner.ws.to_uppercase());
+    let r = owner.client.post(&format!("/api/v1/orgs/{}/check", owner.org), bad_ws).await;
+    r.assert_problem(404, "not_found");
+    let mut upper_user = upper;
+    upper_user["user_id"] = json!(alice.to_uppercase());
+    let r = owner.client.post(&format!("/api/v1/orgs/{}/check", owner.org), upper_user).await;
+    assert_eq!((r.status, &r.json["allowed"]), (200, &json!(false)), "{r:?}");
 
     // A role change: the next check sees it.
     let r = owner
