@@ -69,7 +69,7 @@ impl Suite {
             cold.push(self.cold_strict(i).await?);
         }
         self.warm();
-        let cached = self.lyceum.grants.cached_users();
+        let cached = self.lyceum.caches.grants.cached_users();
         let hot = (0..n)
             .map(|i| self.hot(i).ok_or_else(|| anyhow::anyhow!("query {i} is not answered from the cache")))
             .collect::<anyhow::Result<Vec<bool>>>()?;
@@ -78,7 +78,7 @@ impl Suite {
             let (user, permission, ws) = &self.lyceum_requests[i];
             hot_async.push(self.lyceum.may(user, *permission, ws).await?);
         }
-        anyhow::ensure!(self.lyceum.grants.cached_users() == cached, "the warm Lyceum::may went to the database");
+        anyhow::ensure!(self.lyceum.caches.grants.cached_users() == cached, "the warm Lyceum::may went to the database");
         let cedar =
             (0..n).map(|i| self.cedar.is_authorized_strict(&self.cedar_requests[i])).collect::<anyhow::Result<_>>()?;
         let casbin =
@@ -104,15 +104,15 @@ impl Suite {
 
     /// Fills Lyceum's cache from the rows, as a warm server holds it (after `cold` emptied it).
     pub fn warm(&self) {
-        self.lyceum.grants.invalidate_all();
-        grant_cache::fill(&self.lyceum.grants, &self.population, &self.queries);
+        self.lyceum.caches.grants.invalidate_all();
+        grant_cache::fill(&self.lyceum.caches.grants, &self.population, &self.queries);
     }
 
     /// Lyceum's hot path: `GrantCache::may`, synchronous.
     #[inline]
     pub fn hot(&self, i: usize) -> Option<bool> {
         let q = &self.queries[i];
-        self.lyceum.grants.may(q.user, q.permission, q.workspace)
+        self.lyceum.caches.grants.may(q.user, q.permission, q.workspace)
     }
 
     /// `Lyceum::may` with a warm cache (string ids parsed, then the hot path).
@@ -127,7 +127,7 @@ impl Suite {
     }
 
     async fn cold_strict(&self, i: usize) -> anyhow::Result<bool> {
-        self.lyceum.grants.invalidate_all();
+        self.lyceum.caches.grants.invalidate_all();
         let (user, permission, ws) = &self.lyceum_requests[i];
         Ok(self.lyceum.may(user, *permission, ws).await?)
     }

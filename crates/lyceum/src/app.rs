@@ -53,11 +53,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
             invitations_per_actor: Limiter::per_minute(args.invite_rate_per_actor),
         },
         mail_wakeup: mailer.notifier(),
-        grants: Arc::new(crate::service::grants::GrantCache::new()),
-        credentials: Arc::new(crate::service::credentials::CredentialCache::new()),
+        caches: crate::service::caches::Caches::new(args.member_directory_capacity),
     };
     if lyceum.backend == crate::db::Backend::Postgres {
-        crate::service::invalidation::start(&args.store.url(), lyceum.grants.clone(), lyceum.credentials.clone())
+        crate::service::invalidation::start(&args.store.url(), lyceum.caches.clone())
             .await
             .context("listening for cache invalidations")?;
     }

@@ -74,6 +74,11 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LYCEUM_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: u32,
+    /// Most members held in memory for member lists and search, across organisations (about
+    /// 150 bytes each); the least recently listed organisations make room. 0 lists from the
+    /// database only.
+    #[arg(long, env = "LYCEUM_MEMBER_DIRECTORY_CAPACITY", default_value_t = 2_000_000)]
+    pub member_directory_capacity: usize,
 }
 
 /// `lyceum demo` settings: the server's, and a dataset size that turns the demo into a generator.

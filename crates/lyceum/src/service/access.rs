@@ -168,7 +168,7 @@ impl super::Lyceum {
     /// Unknown users and workspaces are simply not allowed.
     pub async fn may(&self, user_id: &str, permission: Permission, workspace_id: &str) -> Result<bool> {
         let (Some(user), Some(ws)) = (canonical_uuid(user_id), canonical_uuid(workspace_id)) else { return Ok(false) };
-        if let Some(answer) = self.grants.may(user, permission, ws) {
+        if let Some(answer) = self.caches.grants.may(user, permission, ws) {
             return Ok(answer);
         }
         let mut conn = self.pool.acquire().await?;
@@ -180,12 +180,12 @@ impl super::Lyceum {
 
     /// The organisation a workspace belongs to, cached for good once known (it never changes).
     pub async fn workspace_org(&self, conn: &mut Conn, workspace: Uuid) -> Result<Option<Uuid>> {
-        if let Some(org) = self.grants.workspace_org(workspace) {
+        if let Some(org) = self.caches.grants.workspace_org(workspace) {
             return Ok(Some(org));
         }
         let Some(row) = crate::store::orgs::workspace(conn, &workspace.to_string()).await? else { return Ok(None) };
         let Ok(org) = Uuid::parse_str(&row.org_id) else { return Ok(None) };
-        self.grants.remember_workspace(workspace, org);
+        self.caches.grants.remember_workspace(workspace, org);
         Ok(Some(org))
     }
 }

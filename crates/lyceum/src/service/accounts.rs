@@ -215,17 +215,17 @@ impl Lyceum {
     pub async fn authenticate_session(&self, token: &str, origin: Origin) -> Result<Option<Caller>> {
         let hash = tokens::hash_secret(token);
         let now = now_ms();
-        if let Some(user) = self.credentials.session(&hash, now, self.settings.session_idle_ms) {
+        if let Some(user) = self.caches.credentials.session(&hash, now, self.settings.session_idle_ms) {
             return Ok(Some(Caller { principal: Principal::User(user), origin, session_hash: Some(hash) }));
         }
-        let epoch = self.credentials.epoch();
+        let epoch = self.caches.credentials.epoch();
         let mut conn = self.pool.acquire().await?;
         let Some((user_id, mut last_seen, expires_at)) = sessions::find_live(&mut conn, &hash, now).await? else {
             return Ok(None);
         };
         if now - last_seen > self.settings.session_idle_ms {
             sessions::delete(&mut conn, &hash).await?;
-            self.credentials.forget_session(&hash);
+            self.caches.credentials.forget_session(&hash);
             return Ok(None);
         }
         if now - last_seen > REVALIDATE_MS {
@@ -235,7 +235,7 @@ impl Lyceum {
         let Some(user) = users::by_id(&mut conn, &user_id).await? else { return Ok(None) };
         let user = user_ref(&user);
         let cached = CachedSession { user: user.clone(), last_seen, expires_at, read_at: now };
-        self.credentials.store_session(&hash, epoch, cached);
+        self.caches.credentials.store_session(&hash, epoch, cached);
         Ok(Some(Caller { principal: Principal::User(user), origin, session_hash: Some(hash) }))
     }
 
@@ -243,13 +243,13 @@ impl Lyceum {
     pub async fn authenticate_key(&self, key: &str, origin: Origin) -> Result<Option<Caller>> {
         let Some(prefix) = tokens::api_key_prefix(key) else { return Ok(None) };
         let now = now_ms();
-        if let Some(cached) = self.credentials.key(prefix, now) {
+        if let Some(cached) = self.caches.credentials.key(prefix, now) {
             if !tokens::secret_matches(key, &cached.secret_hash) {
                 return Ok(None);
             }
             return Ok(Some(Caller { principal: Principal::Key(cached.key), origin, session_hash: None }));
         }
-        let epoch = self.credentials.epoch();
+        let epoch = self.caches.credentials.epoch();
         let mut conn = self.pool.acquire().await?;
         let Some(row) = api_keys::by_prefix(&mut conn, prefix).await? else { return Ok(None) };
         let live = row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now);
@@ -268,7 +268,7 @@ impl Lyceum {
         };
         let cached =
             CachedKey { key: key.clone(), secret_hash: row.secret_hash, expires_at: row.expires_at, read_at: now };
-        self.credentials.store_key(prefix, epoch, cached);
+        self.caches.credentials.store_key(prefix, epoch, cached);
         Ok(Some(Caller { principal: Principal::Key(key), origin, session_hash: None }))
     }
 
@@ -323,7 +323,7 @@ impl Lyceum {
             .await
             .map_err(|e| conflict_on_unique(e, "this email or username is taken"))?;
         // Cached sessions carry the name and email: every edit drops them.
-        tx.forget_user_sessions(&after.id).await?;
+        tx.forget_user(&after.id).await?;
         if !sensitive.is_empty() {
             sessions::delete_others(&mut tx, &after.id, caller.session_hash.as_deref()).await?;
             let when = crate::db::rfc3339(now);

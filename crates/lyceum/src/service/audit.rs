@@ -147,21 +147,21 @@ impl Lyceum {
         permission: Permission,
         workspace_id: Option<&str>,
     ) -> Result<Option<(bool, Vec<String>)>> {
-        let Some(access) = cached_access(&self.grants, caller, org_id, None) else { return Ok(None) };
+        let Some(access) = cached_access(&self.caches.grants, caller, org_id, None) else { return Ok(None) };
         if !access.sees_org() {
             return Err(DomainError::NotFound.into());
         }
         access.require_in_org(Permission::OrgManage)?;
         let (Some(org), Some(user)) = (canonical_uuid(org_id), canonical_uuid(user_id)) else { return Ok(None) };
         let ws = match workspace_id {
-            Some(ws) => match canonical_uuid(ws).map(|w| (w, self.grants.workspace_org(w))) {
+            Some(ws) => match canonical_uuid(ws).map(|w| (w, self.caches.grants.workspace_org(w))) {
                 Some((w, Some(o))) if o == org => Some(w),
                 Some((_, Some(_))) => return Err(DomainError::NotFound.into()),
                 _ => return Ok(None),
             },
             None => None,
         };
-        let Ok(grant) = self.grants.with_roles(org, user, |r| r.grant(ws, false)) else { return Ok(None) };
+        let Ok(grant) = self.caches.grants.with_roles(org, user, |r| r.grant(ws, false)) else { return Ok(None) };
         Ok(Some(decide(grant, permission, ws.is_some())))
     }
 

@@ -4,20 +4,19 @@
 //! memberships the change touches) records it; `commit` then drops those organisations from the
 //! grant cache on this node, and — on PostgreSQL — a `NOTIFY` sent inside the transaction tells
 //! every other node sharing the database at the moment of commit (nothing is sent on rollback).
-//! Credentials (sessions, API keys) are forgotten the same way. A raw transaction cannot be
+//! The member directory forgets the same organisations; credentials (sessions, API keys) and the
+//! people whose profile changed are forgotten the same way. A raw transaction cannot be
 //! committed through a `Change`, so no write path can forget to invalidate.
 //!
 //! Notification payloads: `<organisation id>`, `*` (everything), `session:<token hash>`,
 //! `user:<user id>` (all of a user's sessions), `key:<api key id>`.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
 
 use sqlx::{Any, AnyConnection, Transaction};
 use uuid::Uuid;
 
-use super::credentials::CredentialCache;
-use super::grants::GrantCache;
+use super::caches::Caches;
 use super::Result;
 use crate::db::Backend;
 
@@ -27,8 +26,7 @@ pub const GRANTS_CHANNEL: &str = "lyceum_grants";
 pub struct Change {
     tx: Transaction<'static, Any>,
     backend: Backend,
-    grants: Arc<GrantCache>,
-    credentials: Arc<CredentialCache>,
+    caches: Caches,
     touched: Vec<Uuid>,
     forgotten: Vec<Forget>,
     everything: bool,
@@ -42,13 +40,8 @@ enum Forget {
 }
 
 impl Change {
-    pub(super) fn new(
-        tx: Transaction<'static, Any>,
-        backend: Backend,
-        grants: Arc<GrantCache>,
-        credentials: Arc<CredentialCache>,
-    ) -> Change {
-        Change { tx, backend, grants, credentials, touched: Vec::new(), forgotten: Vec::new(), everything: false }
+    pub(super) fn new(tx: Transaction<'static, Any>, backend: Backend, caches: Caches) -> Change {
+        Change { tx, backend, caches, touched: Vec::new(), forgotten: Vec::new(), everything: false }
     }
 
     /// Takes an organisation's write lock (every change to an organisation is serialised by it)
@@ -79,8 +72,9 @@ impl Change {
         self.forget(Forget::Session(token_hash.to_owned()), format!("session:{token_hash}")).await
     }
 
-    /// Forgets every session of a user once this change commits.
-    pub async fn forget_user_sessions(&mut self, user_id: &str) -> Result<()> {
+    /// Forgets every session of a user, and the member lists holding their name and email, once
+    /// this change commits (their account changed).
+    pub async fn forget_user(&mut self, user_id: &str) -> Result<()> {
         self.forget(Forget::User(user_id.to_owned()), format!("user:{user_id}")).await
     }
 
@@ -106,22 +100,22 @@ impl Change {
         Ok(())
     }
 
-    /// Commits, then forgets the touched organisations' cached roles on this node.
+    /// Commits, then forgets on this node what the change touched.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        let caches = &self.caches;
         if self.everything {
-            self.grants.invalidate_all();
-            self.credentials.forget_all();
+            caches.everything_changed();
         }
         for what in self.forgotten {
             match what {
-                Forget::Session(hash) => self.credentials.forget_session(&hash),
-                Forget::User(id) => self.credentials.forget_user(&id),
-                Forget::Key(id) => self.credentials.forget_key(&id),
+                Forget::Session(hash) => caches.credentials.forget_session(&hash),
+                Forget::User(id) => caches.user_changed(&id),
+                Forget::Key(id) => caches.credentials.forget_key(&id),
             }
         }
         for org in self.touched {
-            self.grants.invalidate_org(org);
+            caches.org_changed(org);
         }
         Ok(())
     }

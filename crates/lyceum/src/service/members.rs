@@ -6,6 +6,8 @@ use lyceum_domain::{rules, Access, DomainError, OrgRole, Permission, WorkspaceRo
 use serde_json::json;
 
 use super::access::{org_access, workspace_access, Roles};
+use super::directory::index::{Listing, PageQuery};
+use super::grants::canonical_uuid;
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
 use crate::db::now_ms;
 use crate::store::audit::{self, Entry};
@@ -40,6 +42,14 @@ impl Resolved {
         match &self.workspace_id {
             Some(ws) => Scope::Workspace(ws),
             None => Scope::Org(&self.org_id),
+        }
+    }
+
+    /// The scope in member directory terms (`None` for an id the directory cannot key).
+    fn listing(&self) -> Option<Listing> {
+        match &self.workspace_id {
+            Some(ws) => canonical_uuid(ws).map(Listing::Workspace),
+            None => Some(Listing::Org),
         }
     }
 }
@@ -89,7 +99,8 @@ impl Lyceum {
     }
 
     /// Lists members, filtered by `q` (substring of name or email, case-insensitive), role and
-    /// status, a page at a time.
+    /// status, a page at a time: from the member directory in memory when it holds the
+    /// organisation, else from the database (the same rows in the same order).
     pub async fn list_members(
         &self,
         caller: &Caller,
@@ -117,9 +128,22 @@ impl Lyceum {
         let limit = page_limit(filter.limit);
         let mut conn = self.pool.acquire().await?;
         self.target_access(&mut conn, self.cached(), caller, &t, Permission::MembersView).await?;
-        let query =
-            ListQuery { q: q.as_deref(), role: filter.role.as_deref(), status: filter.status.as_deref(), after, limit };
-        let items = members::list(&mut conn, t.scope(), &query).await?;
+        drop(conn);
+        let (role, status) = (filter.role.as_deref(), filter.status.as_deref());
+        let items = match (self.member_index(&t.org_id).await, t.listing()) {
+            (Some(index), Some(listing)) => {
+                let after = after.as_ref().map(|(email, id)| (email.as_str(), id.as_str()));
+                let query = PageQuery { text: q.as_deref(), role, status, after, limit: limit as usize };
+                metrics::counter!("lyceum_member_lists_total", "source" => "memory").increment(1);
+                index.page(listing, &query)
+            }
+            _ => {
+                let mut conn = self.pool.acquire().await?;
+                let query = ListQuery { q: q.as_deref(), role, status, after, limit };
+                metrics::counter!("lyceum_member_lists_total", "source" => "database").increment(1);
+                members::list(&mut conn, t.scope(), &query).await?
+            }
+        };
         Ok(Page::of(items, limit, |m| encode_cursor(&[&m.email, &m.user_id])))
     }
 

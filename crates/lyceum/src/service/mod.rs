@@ -7,8 +7,10 @@ pub mod access;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod caches;
 pub mod change;
 pub mod credentials;
+pub mod directory;
 pub mod grants;
 pub mod invalidation;
 pub mod invitations;
@@ -44,10 +46,9 @@ pub struct Lyceum {
     pub limits: Limits,
     /// Wakes the mail worker after a commit that enqueued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
-    /// Who holds which role, cached for read-only permission checks (`service::grants`).
-    pub grants: Arc<grants::GrantCache>,
-    /// Live sessions and API keys, cached for authentication (`service::credentials`).
-    pub credentials: Arc<credentials::CredentialCache>,
+    /// This node's in-memory caches: roles for read-only permission checks, live credentials,
+    /// and each organisation's members (`service::caches`).
+    pub caches: caches::Caches,
 }
 
 /// Why a use case refused or failed.
@@ -219,7 +220,7 @@ impl Lyceum {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(change::Change::new(tx, self.backend, self.grants.clone(), self.credentials.clone()))
+        Ok(change::Change::new(tx, self.backend, self.caches.clone()))
     }
 
     /// Starts a transaction that changes an organisation, holding its write lock; 404 if none.
@@ -240,7 +241,7 @@ impl Lyceum {
 
     /// Roles read through the cache, for read-only use cases.
     pub fn cached(&self) -> access::Roles<'_> {
-        access::Roles::Cached(&self.grants)
+        access::Roles::Cached(&self.caches.grants)
     }
 
     /// Tells the mail worker there is mail (call after a commit that enqueued some).

@@ -174,18 +174,60 @@ async fn list_sql(
         let p = next(&mut binds, status.to_owned());
         sql += &format!(" AND m.status = {p}");
     }
+    // Bytewise order on both databases (whatever PostgreSQL's default collation), so that a
+    // cursor means the same here and in the member directory (`service::directory`).
+    let c = if conn.backend_name() == "PostgreSQL" { " COLLATE \"C\"" } else { "" };
     if let Some((email, id)) = &q.after {
         let pe = next(&mut binds, email.clone());
         let pi = next(&mut binds, id.clone());
-        sql += &format!(" AND (u.email > {pe} OR (u.email = {pe} AND m.user_id > {pi}))");
+        sql += &format!(" AND (u.email{c} > {pe} OR (u.email = {pe} AND m.user_id{c} > {pi}))");
     }
-    sql += &format!(" ORDER BY u.email, m.user_id LIMIT {}", q.limit + 1);
+    sql += &format!(" ORDER BY u.email{c}, m.user_id{c} LIMIT {}", q.limit + 1);
     let mut query = sqlx::query_as(&sql);
     for b in &binds {
         query = query.bind(b);
     }
     query.fetch_all(conn).await
 }
+
+/// An organisation member as the in-memory member directory holds them.
+#[derive(Debug, Clone, FromRow)]
+pub struct DirectoryMember {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// A workspace membership as the in-memory member directory holds them.
+#[derive(Debug, Clone, FromRow)]
+pub struct DirectoryMembership {
+    pub workspace_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// Every member of an organisation as a stream, in no particular order (the directory sorts them).
+pub fn all_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, DirectoryMember> {
+    sqlx::query_as(
+        "SELECT m.user_id, u.email, u.name, m.role, m.status FROM org_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1",
+    )
+    .bind(org_id)
+    .fetch(conn)
+}
+
+/// Every workspace membership in an organisation as a stream.
+pub fn all_workspace_memberships_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, DirectoryMembership> {
+    sqlx::query_as("SELECT workspace_id, user_id, role, status FROM workspace_members WHERE org_id = $1")
+        .bind(org_id)
+        .fetch(conn)
+}
+
+/// Rows read one at a time.
+pub type RowStream<'c, T> = futures_core::stream::BoxStream<'c, sqlx::Result<T>>;
 
 /// One member of the scope.
 pub async fn get(conn: &mut Conn, scope: Scope<'_>, user_id: &str) -> sqlx::Result<Option<MemberRow>> {

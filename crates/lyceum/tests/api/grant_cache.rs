@@ -38,9 +38,9 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
 
     // Checked once: now cached, and answered from memory.
     assert!(!check(&owner.client, &owner.org, &alice, "content.create", &owner.ws).await);
-    assert!(lyceum.grants.cached_users() >= 1, "the check filled the cache");
+    assert!(lyceum.caches.grants.cached_users() >= 1, "the check filled the cache");
     assert_eq!(
-        lyceum.grants.may(alice.parse().unwrap(), Permission::ContentCreate, owner.ws.parse().unwrap()),
+        lyceum.caches.grants.may(alice.parse().unwrap(), Permission::ContentCreate, owner.ws.parse().unwrap()),
         Some(false)
     );
     // Answered from memory now; an id in the body spelled differently from the stored one is
@@ -155,7 +155,11 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
 
     assert!(!check(&on_b, &owner.org, &dave, "content.create", &owner.ws).await);
     let (dave_id, ws_id) = (dave.parse().unwrap(), owner.ws.parse().unwrap());
-    assert_eq!(b.state.lyceum.grants.may(dave_id, Permission::ContentCreate, ws_id), Some(false), "B has it cached");
+    assert_eq!(
+        b.state.lyceum.caches.grants.may(dave_id, Permission::ContentCreate, ws_id),
+        Some(false),
+        "B has it cached"
+    );
 
     let r = owner
         .client
@@ -165,7 +169,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
     let changed = Instant::now();
     // A liveness bound, not a performance figure (that is measured by scripts/bench).
     let deadline = changed + Duration::from_secs(10);
-    while b.state.lyceum.grants.may(dave_id, Permission::ContentCreate, ws_id) == Some(false) {
+    while b.state.lyceum.caches.grants.may(dave_id, Permission::ContentCreate, ws_id) == Some(false) {
         assert!(Instant::now() < deadline, "node B never heard of the change");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -176,7 +180,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
     let r = owner.client.delete(&format!("/api/v1/orgs/{}/members/{dave}", owner.org)).await;
     assert_eq!(r.status, 204, "{r:?}");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while b.state.lyceum.grants.may(dave_id, Permission::WorkspaceView, ws_id) == Some(true) {
+    while b.state.lyceum.caches.grants.may(dave_id, Permission::WorkspaceView, ws_id) == Some(true) {
         assert!(Instant::now() < deadline, "node B never heard of the removal");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }

@@ -145,7 +145,7 @@ async fn an_expired_key_is_refused() {
     // The row was edited behind the server's back to stand for time passing; the server's cached
     // copy still holds the old expiry, so drop it (real expiry is checked in memory on every hit:
     // see the credentials unit tests).
-    app.state.lyceum.credentials.forget_all();
+    app.state.lyceum.caches.credentials.forget_all();
     kc.get(&path).await.assert_problem(401, "unauthenticated");
 }
 

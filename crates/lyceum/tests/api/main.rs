@@ -16,6 +16,7 @@ mod invitations;
 mod keys;
 mod leave;
 mod matrix;
+mod member_directory;
 mod members;
 mod orgs;
 mod protocol;
