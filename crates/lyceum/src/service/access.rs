@@ -3,13 +3,13 @@
 
 use lyceum_domain::{Access, DomainError, Grant, OrgRole, Permission, WorkspaceRole};
 
-use super::{Caller, Principal, Result};
 use uuid::Uuid;
 
+use super::db::Db;
 use super::grants::{canonical_uuid, GrantCache, UserRoles};
-use super::KeyRef;
+use super::{Caller, KeyRef, Principal, Result};
 use crate::store::orgs::WorkspaceRow;
-use crate::store::{members, users, Conn};
+use crate::store::{members, users};
 
 /// Where roles are read from. Inside a write transaction they are read under the organisation's
 /// lock (`Locked`), so the rules see exactly what the transaction will change; read-only requests
@@ -22,7 +22,7 @@ pub enum Roles<'a> {
 
 /// The roles a user holds in an organisation and, if given, one of its workspaces.
 pub async fn grant_of_user(
-    conn: &mut Conn,
+    db: &mut impl Db,
     roles: Roles<'_>,
     org_id: &str,
     workspace_id: Option<&str>,
@@ -34,7 +34,7 @@ pub async fn grant_of_user(
         let found = match cache.with_roles(org, user, |r| r.grant(ws, instance_admin)) {
             Ok(grant) => grant,
             Err(miss) => {
-                let loaded = load_user_roles(conn, org_id, user_id).await?;
+                let loaded = load_user_roles(db.conn().await?, org_id, user_id).await?;
                 let grant = loaded.grant(ws, instance_admin);
                 cache.store(org, user, miss, loaded);
                 grant
@@ -42,6 +42,7 @@ pub async fn grant_of_user(
         };
         return Ok(found);
     }
+    let conn = db.conn().await?;
     let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
     let workspace_role = match (workspace_id, org_role) {
         (Some(ws), Some(_)) => {
@@ -53,7 +54,7 @@ pub async fn grant_of_user(
 }
 
 /// Everything the cache keeps about one user in one organisation: three indexed reads.
-pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
+pub async fn load_user_roles(conn: &mut crate::store::Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
     let admin = users::by_id(conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
     let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
     let workspaces = match org_role {
@@ -70,7 +71,7 @@ pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Re
 /// The caller's access in an organisation (and workspace); an empty access when the caller has
 /// none, so the engine denies by default.
 pub async fn resolve(
-    conn: &mut Conn,
+    db: &mut impl Db,
     roles: Roles<'_>,
     caller: &Caller,
     org_id: &str,
@@ -78,7 +79,7 @@ pub async fn resolve(
 ) -> Result<Access> {
     match &caller.principal {
         Principal::User(u) => {
-            Ok(Access::Person(grant_of_user(conn, roles, org_id, workspace_id, &u.id, u.instance_admin).await?))
+            Ok(Access::Person(grant_of_user(db, roles, org_id, workspace_id, &u.id, u.instance_admin).await?))
         }
         Principal::Key(k) => {
             if k.org_id != org_id {
@@ -88,9 +89,11 @@ pub async fn resolve(
             let admin = match roles {
                 // The cached roles carry the creator's instance-admin flag.
                 Roles::Cached(_) => false,
-                Roles::Locked => users::by_id(conn, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0),
+                Roles::Locked => {
+                    users::by_id(db.conn().await?, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0)
+                }
             };
-            let creator = grant_of_user(conn, roles, org_id, workspace_id, &k.created_by, admin).await?;
+            let creator = grant_of_user(db, roles, org_id, workspace_id, &k.created_by, admin).await?;
             Ok(Access::Key { key, creator })
         }
     }
@@ -113,28 +116,9 @@ fn workspace_key(workspace_id: Option<&str>) -> Option<Uuid> {
     workspace_id.map(|w| canonical_uuid(w).unwrap_or(Uuid::nil()))
 }
 
-/// The caller's access from the grant cache alone, without a database connection; `None` when
-/// anything needed is not cached (then `resolve` answers). The same decision as `resolve`.
-pub fn cached_access(grants: &GrantCache, caller: &Caller, org_id: &str, workspace_id: Option<&str>) -> Option<Access> {
-    let org = canonical_uuid(org_id)?;
-    let ws = workspace_key(workspace_id);
-    match &caller.principal {
-        Principal::User(u) => {
-            let user = canonical_uuid(&u.id)?;
-            grants.with_roles(org, user, |r| Access::Person(r.grant(ws, u.instance_admin))).ok()
-        }
-        Principal::Key(k) if k.org_id != org_id => Some(Access::Person(Grant::default())),
-        Principal::Key(k) => {
-            let creator = canonical_uuid(&k.created_by)?;
-            let key = key_grant(k, workspace_id);
-            grants.with_roles(org, creator, |r| Access::Key { key, creator: r.grant(ws, false) }).ok()
-        }
-    }
-}
-
 /// Access to an organisation the caller must be able to see; otherwise it does not exist for them.
-pub async fn org_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller, org_id: &str) -> Result<Access> {
-    let access = resolve(conn, roles, caller, org_id, None).await?;
+pub async fn org_access(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, org_id: &str) -> Result<Access> {
+    let access = resolve(db, roles, caller, org_id, None).await?;
     if !access.sees_org() {
         return Err(DomainError::NotFound.into());
     }
@@ -142,8 +126,14 @@ pub async fn org_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller, org_
 }
 
 /// Access to a workspace the caller must be able to see (`workspace.view`); otherwise 404.
-pub async fn workspace_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller, ws: &WorkspaceRow) -> Result<Access> {
-    let access = resolve(conn, roles, caller, &ws.org_id, Some(&ws.id)).await?;
+pub async fn workspace_access(
+    db: &mut impl Db,
+    roles: Roles<'_>,
+    caller: &Caller,
+    org_id: &str,
+    ws_id: &str,
+) -> Result<Access> {
+    let access = resolve(db, roles, caller, org_id, Some(ws_id)).await?;
     if !access.sees_org() || !access.may_in_workspace(Permission::WorkspaceView) {
         return Err(DomainError::NotFound.into());
     }
@@ -152,13 +142,13 @@ pub async fn workspace_access(conn: &mut Conn, roles: Roles<'_>, caller: &Caller
 
 /// Loads a workspace the caller can see, with the caller's access there.
 pub async fn visible_workspace(
-    conn: &mut Conn,
+    db: &mut impl Db,
     roles: Roles<'_>,
     caller: &Caller,
     workspace_id: &str,
 ) -> Result<(WorkspaceRow, Access)> {
-    let ws = crate::store::orgs::workspace(conn, workspace_id).await?.ok_or(DomainError::NotFound)?;
-    let access = workspace_access(conn, roles, caller, &ws).await?;
+    let ws = crate::store::orgs::workspace(db.conn().await?, workspace_id).await?.ok_or(DomainError::NotFound)?;
+    let access = workspace_access(db, roles, caller, &ws.org_id, &ws.id).await?;
     Ok((ws, access))
 }
 
@@ -171,19 +161,21 @@ impl super::Lyceum {
         if let Some(answer) = self.caches.grants.may(user, permission, ws) {
             return Ok(answer);
         }
-        let mut conn = self.pool.acquire().await?;
-        let Some(org_id) = self.workspace_org(&mut conn, ws).await? else { return Ok(false) };
+        let mut db = self.lazy_conn();
+        let Some(org_id) = self.workspace_org(&mut db, ws).await? else { return Ok(false) };
         let grant =
-            grant_of_user(&mut conn, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
+            grant_of_user(&mut db, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
         Ok(Access::Person(grant).may_in_workspace(permission))
     }
 
     /// The organisation a workspace belongs to, cached for good once known (it never changes).
-    pub async fn workspace_org(&self, conn: &mut Conn, workspace: Uuid) -> Result<Option<Uuid>> {
+    pub async fn workspace_org(&self, db: &mut impl Db, workspace: Uuid) -> Result<Option<Uuid>> {
         if let Some(org) = self.caches.grants.workspace_org(workspace) {
             return Ok(Some(org));
         }
-        let Some(row) = crate::store::orgs::workspace(conn, &workspace.to_string()).await? else { return Ok(None) };
+        let Some(row) = crate::store::orgs::workspace(db.conn().await?, &workspace.to_string()).await? else {
+            return Ok(None);
+        };
         let Ok(org) = Uuid::parse_str(&row.org_id) else { return Ok(None) };
         self.caches.grants.remember_workspace(workspace, org);
         Ok(Some(org))

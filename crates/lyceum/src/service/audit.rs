@@ -3,7 +3,7 @@
 
 use lyceum_domain::{Access, DomainError, Grant, Permission};
 
-use super::access::{cached_access, grant_of_user, org_access, resolve, visible_workspace};
+use super::access::{grant_of_user, org_access, resolve, visible_workspace};
 use super::grants::canonical_uuid;
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
 use crate::db::parse_rfc3339;
@@ -121,48 +121,18 @@ impl Lyceum {
         workspace_id: Option<&str>,
     ) -> Result<(bool, Vec<String>)> {
         let permission = Permission::parse(permission)?;
-        if let Some(answer) = self.check_from_memory(caller, org_id, user_id, permission, workspace_id)? {
-            return Ok(answer);
-        }
-        let mut conn = self.pool.acquire().await?;
-        org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
+        // Every lookup below is answered from the caches when it can: a hit takes no connection.
+        let mut db = self.lazy_conn();
+        org_access(&mut db, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
         if let Some(ws) = workspace_id {
             let ws = canonical_uuid(ws).ok_or(DomainError::NotFound)?;
-            let in_org = self.workspace_org(&mut conn, ws).await?.is_some_and(|o| o.to_string() == org_id);
+            let in_org = self.workspace_org(&mut db, ws).await?.is_some_and(|o| o.to_string() == org_id);
             if !in_org {
                 return Err(DomainError::NotFound.into());
             }
         }
-        let grant = grant_of_user(&mut conn, self.cached(), org_id, workspace_id, user_id, false).await?;
+        let grant = grant_of_user(&mut db, self.cached(), org_id, workspace_id, user_id, false).await?;
         Ok(decide(grant, permission, workspace_id.is_some()))
-    }
-
-    /// `check` answered from the caches alone — no database connection is taken (returning one
-    /// to the pool costs a round trip) — or `None` when anything needed is not cached.
-    fn check_from_memory(
-        &self,
-        caller: &Caller,
-        org_id: &str,
-        user_id: &str,
-        permission: Permission,
-        workspace_id: Option<&str>,
-    ) -> Result<Option<(bool, Vec<String>)>> {
-        let Some(access) = cached_access(&self.caches.grants, caller, org_id, None) else { return Ok(None) };
-        if !access.sees_org() {
-            return Err(DomainError::NotFound.into());
-        }
-        access.require_in_org(Permission::OrgManage)?;
-        let (Some(org), Some(user)) = (canonical_uuid(org_id), canonical_uuid(user_id)) else { return Ok(None) };
-        let ws = match workspace_id {
-            Some(ws) => match canonical_uuid(ws).map(|w| (w, self.caches.grants.workspace_org(w))) {
-                Some((w, Some(o))) if o == org => Some(w),
-                Some((_, Some(_))) => return Err(DomainError::NotFound.into()),
-                _ => return Ok(None),
-            },
-            None => None,
-        };
-        let Ok(grant) = self.caches.grants.with_roles(org, user, |r| r.grant(ws, false)) else { return Ok(None) };
-        Ok(Some(decide(grant, permission, ws.is_some())))
     }
 
     /// Verifies every audit chain; (events checked, breaks).

@@ -91,7 +91,7 @@ impl Lyceum {
         // Roles: the org role granted, and the workspace role when the target is a workspace.
         let (org_role, ws_role) = match &ws {
             Some(w) => {
-                let access = workspace_access(&mut tx, Roles::Locked, caller, w).await?;
+                let access = workspace_access(&mut tx, Roles::Locked, caller, &w.org_id, &w.id).await?;
                 let r = WorkspaceRole::parse(role)?;
                 rules::check_assign_workspace_role(&access, r)?;
                 access.require_in_workspace(Permission::MembersInvite)?;
@@ -300,7 +300,7 @@ impl Lyceum {
         match &inv.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                let access = workspace_access(conn, Roles::Locked, caller, &ws).await?;
+                let access = workspace_access(conn, Roles::Locked, caller, &ws.org_id, &ws.id).await?;
                 if !access.may_in_workspace(Permission::MembersView) {
                     return Err(DomainError::NotFound.into());
                 }
@@ -405,7 +405,7 @@ impl Lyceum {
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                workspace_access(&mut conn, self.cached(), caller, &ws)
+                workspace_access(&mut conn, self.cached(), caller, &ws.org_id, &ws.id)
                     .await?
                     .require_in_workspace(Permission::MembersInvite)?;
             }

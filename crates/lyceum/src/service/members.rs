@@ -6,13 +6,13 @@ use lyceum_domain::{rules, Access, DomainError, OrgRole, Permission, WorkspaceRo
 use serde_json::json;
 
 use super::access::{org_access, workspace_access, Roles};
+use super::db::Db;
 use super::directory::index::{Listing, PageQuery};
 use super::grants::canonical_uuid;
 use super::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
 use crate::db::now_ms;
 use crate::store::audit::{self, Entry};
 use crate::store::members::{self, ListQuery, MemberRow, Scope};
-use crate::store::{orgs, Conn};
 
 /// Which membership a request is about, by id.
 #[derive(Debug, Clone, Copy)]
@@ -74,26 +74,31 @@ impl Lyceum {
     }
 
     /// The caller's access for a target; 404 unless the caller can see it.
-    async fn visible_access(&self, conn: &mut Conn, roles: Roles<'_>, caller: &Caller, t: &Resolved) -> Result<Access> {
+    /// (The target's workspace exists and belongs to `t.org_id`: `resolve_target` found it, and
+    /// workspaces are never deleted nor moved.)
+    async fn visible_access(
+        &self,
+        db: &mut impl Db,
+        roles: Roles<'_>,
+        caller: &Caller,
+        t: &Resolved,
+    ) -> Result<Access> {
         match &t.workspace_id {
-            Some(ws_id) => {
-                let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                workspace_access(conn, roles, caller, &ws).await
-            }
-            None => org_access(conn, roles, caller, &t.org_id).await,
+            Some(ws_id) => workspace_access(db, roles, caller, &t.org_id, ws_id).await,
+            None => org_access(db, roles, caller, &t.org_id).await,
         }
     }
 
     /// The caller's access for a target (404 unless visible), requiring `perm` at its scope.
     async fn target_access(
         &self,
-        conn: &mut Conn,
+        db: &mut impl Db,
         roles: Roles<'_>,
         caller: &Caller,
         t: &Resolved,
         perm: Permission,
     ) -> Result<Access> {
-        let access = self.visible_access(conn, roles, caller, t).await?;
+        let access = self.visible_access(db, roles, caller, t).await?;
         require_at(&access, t, perm)?;
         Ok(access)
     }
@@ -126,9 +131,9 @@ impl Lyceum {
             (p.pop().unwrap_or_default(), id)
         });
         let limit = page_limit(filter.limit);
-        let mut conn = self.pool.acquire().await?;
-        self.target_access(&mut conn, self.cached(), caller, &t, Permission::MembersView).await?;
-        drop(conn);
+        let mut db = self.lazy_conn();
+        self.target_access(&mut db, self.cached(), caller, &t, Permission::MembersView).await?;
+        drop(db);
         let (role, status) = (filter.role.as_deref(), filter.status.as_deref());
         let items = match (self.member_index(&t.org_id).await, t.listing()) {
             (Some(index), Some(listing)) => {

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod caches;
 pub mod change;
 pub mod credentials;
+pub mod db;
 pub mod directory;
 pub mod grants;
 pub mod invalidation;
@@ -234,14 +235,20 @@ impl Lyceum {
 
     /// The organisation a workspace belongs to (404 if no such workspace).
     pub async fn org_of_workspace(&self, workspace_id: &str) -> Result<String> {
-        let mut conn = self.pool.acquire().await?;
-        let ws = crate::store::orgs::workspace(&mut conn, workspace_id).await?.ok_or(DomainError::NotFound)?;
-        Ok(ws.org_id)
+        // Ids are stored in canonical form: any other spelling names no workspace.
+        let ws = grants::canonical_uuid(workspace_id).ok_or(DomainError::NotFound)?;
+        let org = self.workspace_org(&mut self.lazy_conn(), ws).await?.ok_or(DomainError::NotFound)?;
+        Ok(org.to_string())
     }
 
     /// Roles read through the cache, for read-only use cases.
     pub fn cached(&self) -> access::Roles<'_> {
         access::Roles::Cached(&self.caches.grants)
+    }
+
+    /// A connection taken from the pool only if the use case needs one (see `service::db`).
+    pub fn lazy_conn(&self) -> db::LazyConn<'_> {
+        db::LazyConn::new(&self.pool)
     }
 
     /// Tells the mail worker there is mail (call after a commit that enqueued some).

@@ -122,7 +122,7 @@ impl Lyceum {
         let Principal::User(u) = &caller.principal else {
             let mut visible = Vec::new();
             for ws in all {
-                if workspace_access(conn, self.cached(), caller, &ws).await.is_ok() {
+                if workspace_access(conn, self.cached(), caller, &ws.org_id, &ws.id).await.is_ok() {
                     visible.push(ws);
                 }
             }
@@ -205,7 +205,7 @@ impl Lyceum {
         let org_id = self.org_of_workspace(ws_id).await?;
         let mut tx = self.begin_org_change(&org_id).await?;
         let before = orgs::workspace(&mut tx, ws_id).await?.ok_or(DomainError::NotFound)?;
-        let access = workspace_access(&mut tx, Roles::Locked, caller, &before).await?;
+        let access = workspace_access(&mut tx, Roles::Locked, caller, &before.org_id, &before.id).await?;
         let mut after = before.clone();
         if let Some(name) = name {
             access.require_in_workspace(Permission::SettingsManage)?;

@@ -261,6 +261,41 @@ async fn memory_and_database_list_the_same_rows_in_the_same_order() {
     assert!(app.state.lyceum.caches.directory.holds(org_uuid(&owner)), "answered from memory throughout");
 }
 
+/// With the pool's only connection held elsewhere, a permission check and member lists that the
+/// caches can answer still answer: they take no connection.
+#[tokio::test]
+async fn answers_from_memory_take_no_database_connection() {
+    let app = TestApp::spawn_with(|a| a.db_connections = 1).await;
+    let owner = app.owner("owner@lazy.test", "enterprise", 10, 10).await;
+    let (_, gil) = app.user("gil@lazy.test").await;
+    invite(&owner, &format!("/api/v1/workspaces/{}/invitations", owner.ws), &["gil@lazy.test"], "learner").await;
+    let check = json!({"user_id": gil, "permission": "workspace.view", "workspace_id": owner.ws});
+    let ws_list = format!("/api/v1/workspaces/{}/members?q=gil", owner.ws);
+    let org_list = format!("/api/v1/orgs/{}/members?q=GIL", owner.org);
+    // Warm the caches: roles, the workspace's organisation, the member directory.
+    assert_eq!(owner.client.post(&format!("/api/v1/orgs/{}/check", owner.org), check.clone()).await.status, 200);
+    until_held(&app, &owner).await;
+    assert_eq!(owner.client.get(&ws_list).await.status, 200);
+
+    let only = app.pool().acquire().await.unwrap();
+    let within = |what: &'static str| {
+        move |r: Result<crate::support::Resp, _>| r.unwrap_or_else(|_| panic!("{what} waited for a connection"))
+    };
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        owner.client.post(&format!("/api/v1/orgs/{}/check", owner.org), check),
+    )
+    .await;
+    let r = within("the check")(r);
+    assert_eq!((r.status, &r.json["allowed"]), (200, &json!(true)), "{r:?}");
+    for path in [&ws_list, &org_list] {
+        let r = within("the member list")(tokio::time::timeout(Duration::from_secs(5), owner.client.get(path)).await);
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.json["items"].as_array().map(Vec::len), Some(1), "{r:?}");
+    }
+    drop(only);
+}
+
 #[tokio::test]
 async fn with_the_directory_off_the_database_answers() {
     let app = TestApp::spawn_with(|a| a.member_directory_capacity = 0).await;
