@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod invitations;
 pub mod members;
+pub mod multi_row;
 pub mod orgs;
 pub mod sessions;
 pub mod users;
