@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::multi_row::{AnyQuery, Row};
+use super::multi_row::{self, AnyQuery, Row};
 use super::Conn;
 
 /// The hash that precedes the first event of a chain.
@@ -182,34 +182,7 @@ async fn append_to_chain(
         prev = row.hash.clone();
         rows.push(row);
     }
-    for chunk in rows.chunks(50) {
-        let values: Vec<String> =
-            (0..chunk.len()).map(|r| format!("({})", crate::db::placeholders(r * 18 + 1, 18))).collect();
-        let sql = format!("INSERT INTO audit_events ({COLUMNS}) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(&r.id)
-                .bind(&r.chain)
-                .bind(r.seq)
-                .bind(&r.org_id)
-                .bind(&r.workspace_id)
-                .bind(r.at)
-                .bind(&r.actor_type)
-                .bind(&r.actor_id)
-                .bind(&r.actor_email)
-                .bind(&r.action)
-                .bind(&r.target_type)
-                .bind(&r.target_id)
-                .bind(&r.before_state)
-                .bind(&r.after_state)
-                .bind(&r.ip)
-                .bind(&r.user_agent)
-                .bind(&r.prev_hash)
-                .bind(&r.hash);
-        }
-        q.execute(&mut *conn).await?;
-    }
+    multi_row::insert(&mut *conn, &rows).await?;
     sqlx::query("UPDATE audit_heads SET hash = $2 WHERE chain = $1")
         .bind(chain)
         .bind(&prev)
