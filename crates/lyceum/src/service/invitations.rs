@@ -234,6 +234,10 @@ impl Lyceum {
             None => HashSet::new(),
         };
         let outstanding = invitations::outstanding_for(conn, org_id, emails, now).await?;
+        let mut outstanding_by_email: HashMap<&str, Vec<&InvitationRow>> = HashMap::new();
+        for i in &outstanding {
+            outstanding_by_email.entry(i.email.as_str()).or_default().push(i);
+        }
         let mut plans = HashMap::with_capacity(emails.len());
         for email in emails {
             let user_id = accounts.get(email);
@@ -243,23 +247,18 @@ impl Lyceum {
                 Some(id) if ws_id.is_some() && !in_ws.contains(id) => Known::InOrgNotInTarget,
                 Some(_) => Known::InTarget,
             };
+            // Outstanding invitations of the organisation to this address: each holds its seat.
+            let held = outstanding_by_email.get(email.as_str()).map_or(&[][..], Vec::as_slice);
             let plan = match (outcome_for(known), user_id) {
                 (Outcome::Added, Some(id)) => Plan::AddToWorkspace {
                     user_id: id.clone(),
                     status: org_status.get(id).cloned().unwrap_or_else(|| "accepted".into()),
                 },
-                (Outcome::Pending, Some(id)) => {
-                    Plan::AddPending { user_id: id.clone(), new_seat: !outstanding.iter().any(|i| &i.email == email) }
-                }
-                (Outcome::Invited, _) => {
-                    let same_scope =
-                        outstanding.iter().find(|i| &i.email == email && i.workspace_id.as_deref() == ws_id).cloned();
-                    let other_scope = outstanding.iter().any(|i| &i.email == email);
-                    match same_scope {
-                        Some(existing) => Plan::Invite { existing: Some(existing), new_seat: false },
-                        None => Plan::Invite { existing: None, new_seat: !other_scope },
-                    }
-                }
+                (Outcome::Pending, Some(id)) => Plan::AddPending { user_id: id.clone(), new_seat: held.is_empty() },
+                (Outcome::Invited, _) => match held.iter().find(|i| i.workspace_id.as_deref() == ws_id) {
+                    Some(&same_scope) => Plan::Invite { existing: Some(same_scope.clone()), new_seat: false },
+                    None => Plan::Invite { existing: None, new_seat: held.is_empty() },
+                },
                 _ => Plan::Nothing,
             };
             plans.insert(email.clone(), plan);
