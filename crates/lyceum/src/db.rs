@@ -24,6 +24,15 @@ impl Backend {
             anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)")
         }
     }
+
+    /// The engine behind a connection (a pool only ever opens the two).
+    pub fn of_conn(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 /// The SQLite URL of the default database file inside a data dir.

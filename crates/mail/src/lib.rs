@@ -3,7 +3,7 @@
 //!
 //! The server's side of it, in order:
 //! 1. in the transaction that creates an invitation (say), render an email with [`templates`]
-//!    and [`enqueue`] it on that transaction's connection;
+//!    and [`enqueue`] it on that transaction's connection ([`enqueue_many`] for a batch);
 //! 2. after the commit, `worker.notifier().notify_one()` so it goes out at once;
 //! 3. at start-up, `tokio::spawn(worker.run(shutdown_rx))`; [`backlog`] feeds a gauge.
 //!
@@ -19,7 +19,7 @@ pub mod templates;
 mod transport;
 mod worker;
 
-pub use outbox::{backlog, enqueue};
+pub use outbox::{backlog, enqueue, enqueue_many};
 pub use worker::{MailConfig, Worker};
 
 /// One email, ready to be queued: every message is sent as multipart/alternative (text + HTML).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lyceum_mail::templates::{self, Invitation};
-use lyceum_mail::{enqueue, Envelope, MailConfig, Worker};
+use lyceum_mail::{enqueue, enqueue_many, Envelope, MailConfig, Worker};
 use mail_parser::{MessageParser, MimeHeaders};
 
 use support::{now_ms, TestDb};
@@ -218,6 +218,51 @@ async fn a_pass_over_a_long_backlog_takes_one_batch() {
     for pass in 1..=3 {
         assert_eq!(worker.deliver_due().await.unwrap(), 0);
         assert_eq!(db.backlog().await, 2_000 - 20 * pass, "pass {pass} takes exactly 20 messages");
+    }
+}
+
+/// A batch queued with `enqueue_many` (three statements of up to 1,000 rows) is all or nothing
+/// with its transaction, holds each message exactly once, and is delivered like any other.
+#[tokio::test]
+async fn a_batch_is_queued_once_per_message_and_only_if_its_transaction_commits() {
+    let db = TestDb::new().await;
+    let outbox_dir = tempfile::tempdir().unwrap();
+    let worker = Worker::new(db.pool.clone(), config(outbox_dir.path())).unwrap();
+    let envelopes: Vec<Envelope> = (0..2_500)
+        .map(|n| invitation(&format!("user{n:04}@example.com"), &format!("http://localhost/invite/tok_{n}")))
+        .collect();
+
+    let mut tx = db.pool.begin().await.unwrap();
+    enqueue_many(&mut tx, &envelopes, now_ms()).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(db.backlog().await, 0);
+
+    let mut tx = db.pool.begin().await.unwrap();
+    assert!(enqueue_many(&mut tx, &[], now_ms()).await.unwrap().is_empty());
+    let ids = enqueue_many(&mut tx, &envelopes, now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids.len(), envelopes.len());
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend in the order of the envelopes");
+    assert_eq!(db.backlog().await, 2_500);
+    let rows: Vec<(String, String, String, String, String, i64)> =
+        sqlx::query_as("SELECT id, recipient, subject, text_body, html_body, attempts FROM outbox ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), envelopes.len());
+    for ((row, id), e) in rows.iter().zip(&ids).zip(&envelopes) {
+        assert_eq!(row, &(id.clone(), e.to.clone(), e.subject.clone(), e.text.clone(), e.html.clone(), 0));
+    }
+
+    assert_eq!(worker.deliver_due().await.unwrap(), 20);
+    let files = eml_files(outbox_dir.path());
+    assert_eq!(files.len(), 20);
+    for file in files {
+        let id = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        let n = ids.iter().position(|i| *i == id).expect("a queued id");
+        let (text, _) =
+            assert_lyceum_message(&std::fs::read(&file).unwrap(), &id, &envelopes[n].to, &envelopes[n].subject);
+        assert!(text.contains(&format!("http://localhost/invite/tok_{n}")), "{text}");
     }
 }
 

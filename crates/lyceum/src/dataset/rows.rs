@@ -2,7 +2,6 @@
 
 use super::bulk::{AnyQuery, Row};
 use super::plan::{Invitation, Org, OrgMember, User, Workspace, WorkspaceMember};
-use crate::store::audit::EventRow;
 
 impl Row for Org {
     const TABLE: &'static str = "organizations";
@@ -100,49 +99,5 @@ impl Row for Invitation {
             .bind(&self.invited_by)
             .bind(self.created_at)
             .bind(self.expires_at)
-    }
-}
-
-impl Row for EventRow {
-    const TABLE: &'static str = "audit_events";
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "chain",
-        "seq",
-        "org_id",
-        "workspace_id",
-        "at",
-        "actor_type",
-        "actor_id",
-        "actor_email",
-        "action",
-        "target_type",
-        "target_id",
-        "before_state",
-        "after_state",
-        "ip",
-        "user_agent",
-        "prev_hash",
-        "hash",
-    ];
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(&self.id)
-            .bind(&self.chain)
-            .bind(self.seq)
-            .bind(&self.org_id)
-            .bind(&self.workspace_id)
-            .bind(self.at)
-            .bind(&self.actor_type)
-            .bind(&self.actor_id)
-            .bind(&self.actor_email)
-            .bind(&self.action)
-            .bind(&self.target_type)
-            .bind(&self.target_id)
-            .bind(&self.before_state)
-            .bind(&self.after_state)
-            .bind(&self.ip)
-            .bind(&self.user_agent)
-            .bind(&self.prev_hash)
-            .bind(&self.hash)
     }
 }

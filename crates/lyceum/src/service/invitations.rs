@@ -14,8 +14,8 @@ use super::{Caller, Lyceum, Result};
 use crate::db::{new_id, now_ms, rfc3339};
 use crate::security::tokens;
 use crate::store::audit::{self, Entry};
-use crate::store::invitations::{self, InvitationRow};
-use crate::store::members::{self, Scope};
+use crate::store::invitations::{self, InvitationRow, Issued};
+use crate::store::members::{self, NewMember, Scope};
 use crate::store::{orgs, users, Conn};
 
 /// One address's outcome.
@@ -125,9 +125,16 @@ impl Lyceum {
         let inviter = caller.display_name();
         let ws_name = ws.as_ref().map(|w| w.name.clone());
         let expires_at = now + self.settings.invitation_ttl_ms;
-        let mut results = Vec::with_capacity(entries.len());
+        let sign_in_link = format!("{}/login", self.settings.base_url.trim_end_matches('/'));
+        // Every write is gathered first, in address order, then made with multi-row statements:
+        // one statement per table and thousand rows rather than a few round trips per address.
+        let mut org_members = Vec::new();
+        let mut ws_members = Vec::new();
+        let mut new_invitations = Vec::new();
+        let mut reissued = Vec::new();
+        let mut mails = Vec::new();
         let mut events = Vec::new();
-        let mut mailed = false;
+        let mut results = Vec::with_capacity(entries.len());
         for entry in &entries {
             let email = match entry {
                 EmailListEntry::Invalid(raw) => {
@@ -140,38 +147,31 @@ impl Lyceum {
             let (outcome, invitation_id) = match plan {
                 Plan::Nothing => (Outcome::AlreadyMember, None),
                 Plan::AddToWorkspace { user_id, status } => {
-                    if let (Some(ws), Some(r)) = (&ws_id, ws_role) {
-                        members::insert(&mut tx, Scope::Workspace(ws), &org_id, user_id, r.as_str(), status, now)
-                            .await?;
+                    if let Some(r) = ws_role {
+                        ws_members.push(NewMember { user_id, role: r.as_str(), status });
                     }
                     events.push(member_added(&org_id, &ws_id, user_id, &email, role, status));
                     (Outcome::Added, None)
                 }
                 Plan::AddPending { user_id, .. } => {
-                    members::insert(&mut tx, Scope::Org(&org_id), &org_id, user_id, org_role.as_str(), "pending", now)
-                        .await?;
-                    if let (Some(ws), Some(r)) = (&ws_id, ws_role) {
-                        members::insert(&mut tx, Scope::Workspace(ws), &org_id, user_id, r.as_str(), "pending", now)
-                            .await?;
+                    org_members.push(NewMember { user_id, role: org_role.as_str(), status: "pending" });
+                    if let Some(r) = ws_role {
+                        ws_members.push(NewMember { user_id, role: r.as_str(), status: "pending" });
                     }
-                    let link = format!("{}/login", self.settings.base_url.trim_end_matches('/'));
-                    let mail = lyceum_mail::templates::added(&lyceum_mail::templates::Added {
+                    mails.push(lyceum_mail::templates::added(&lyceum_mail::templates::Added {
                         to: &email,
                         organization: &org.name,
                         workspace: ws_name.as_deref(),
                         inviter: &inviter,
                         role,
-                        link: &link,
-                    });
-                    lyceum_mail::enqueue(&mut tx, &mail, now).await?;
-                    mailed = true;
+                        link: &sign_in_link,
+                    }));
                     events.push(member_added(&org_id, &ws_id, user_id, &email, role, "pending"));
                     (Outcome::Pending, None)
                 }
                 Plan::Invite { existing, .. } => {
                     let token = tokens::random_token();
-                    let token_hash = tokens::hash_secret(&token);
-                    let row = InvitationRow {
+                    let invitation = InvitationRow {
                         id: existing.as_ref().map_or_else(new_id, |i| i.id.clone()),
                         org_id: org_id.clone(),
                         email: email.clone(),
@@ -184,30 +184,38 @@ impl Lyceum {
                         accepted_at: None,
                         revoked_at: None,
                     };
-                    match existing {
-                        Some(_) => invitations::reissue(&mut tx, &row, &token_hash).await?,
-                        None => invitations::insert(&mut tx, &row, &token_hash).await?,
-                    }
-                    self.enqueue_invitation_email(&mut tx, &row, &org.name, ws_name.as_deref(), &inviter, &token, now)
-                        .await?;
-                    mailed = true;
+                    mails.push(self.invitation_email(&invitation, &org.name, ws_name.as_deref(), &inviter, &token));
                     events.push(Entry {
                         org_id: Some(org_id.clone()),
                         workspace_id: ws_id.clone(),
                         action: if existing.is_some() { "invitation.resent" } else { "invitation.sent" },
                         target_type: "invitation",
-                        target_id: row.id.clone(),
+                        target_id: invitation.id.clone(),
                         before: None,
-                        after: Some(json!({"email": email, "org_role": row.org_role, "workspace_role": row.workspace_role, "expires_at": rfc3339(expires_at)})),
+                        after: Some(json!({"email": email, "org_role": invitation.org_role, "workspace_role": invitation.workspace_role, "expires_at": rfc3339(expires_at)})),
                     });
-                    (Outcome::Invited, Some(row.id))
+                    let id = invitation.id.clone();
+                    let issued = Issued { invitation, token_hash: tokens::hash_secret(&token) };
+                    match existing {
+                        Some(_) => reissued.push(issued),
+                        None => new_invitations.push(issued),
+                    }
+                    (Outcome::Invited, Some(id))
                 }
             };
             results.push(InviteResult { email, outcome, invitation_id });
         }
+        // Org memberships first: a workspace membership refers to its org membership.
+        members::insert_many(&mut tx, Scope::Org(&org_id), &org_id, &org_members, now).await?;
+        if let Some(ws) = &ws_id {
+            members::insert_many(&mut tx, Scope::Workspace(ws), &org_id, &ws_members, now).await?;
+        }
+        invitations::insert_many(&mut tx, &new_invitations).await?;
+        invitations::reissue_many(&mut tx, &reissued).await?;
+        lyceum_mail::enqueue_many(&mut tx, &mails, now).await?;
         audit::append(&mut tx, &caller.audit_actor(), events, now).await?;
         tx.commit().await?;
-        if mailed {
+        if !mails.is_empty() {
             self.wake_mailer();
         }
         Ok(results)
@@ -234,6 +242,10 @@ impl Lyceum {
             None => HashSet::new(),
         };
         let outstanding = invitations::outstanding_for(conn, org_id, emails, now).await?;
+        let mut outstanding_by_email: HashMap<&str, Vec<&InvitationRow>> = HashMap::new();
+        for i in &outstanding {
+            outstanding_by_email.entry(i.email.as_str()).or_default().push(i);
+        }
         let mut plans = HashMap::with_capacity(emails.len());
         for email in emails {
             let user_id = accounts.get(email);
@@ -243,23 +255,18 @@ impl Lyceum {
                 Some(id) if ws_id.is_some() && !in_ws.contains(id) => Known::InOrgNotInTarget,
                 Some(_) => Known::InTarget,
             };
+            // Outstanding invitations of the organisation to this address: each holds its seat.
+            let held = outstanding_by_email.get(email.as_str()).map_or(&[][..], Vec::as_slice);
             let plan = match (outcome_for(known), user_id) {
                 (Outcome::Added, Some(id)) => Plan::AddToWorkspace {
                     user_id: id.clone(),
                     status: org_status.get(id).cloned().unwrap_or_else(|| "accepted".into()),
                 },
-                (Outcome::Pending, Some(id)) => {
-                    Plan::AddPending { user_id: id.clone(), new_seat: !outstanding.iter().any(|i| &i.email == email) }
-                }
-                (Outcome::Invited, _) => {
-                    let same_scope =
-                        outstanding.iter().find(|i| &i.email == email && i.workspace_id.as_deref() == ws_id).cloned();
-                    let other_scope = outstanding.iter().any(|i| &i.email == email);
-                    match same_scope {
-                        Some(existing) => Plan::Invite { existing: Some(existing), new_seat: false },
-                        None => Plan::Invite { existing: None, new_seat: !other_scope },
-                    }
-                }
+                (Outcome::Pending, Some(id)) => Plan::AddPending { user_id: id.clone(), new_seat: held.is_empty() },
+                (Outcome::Invited, _) => match held.iter().find(|i| i.workspace_id.as_deref() == ws_id) {
+                    Some(&same_scope) => Plan::Invite { existing: Some(same_scope.clone()), new_seat: false },
+                    None => Plan::Invite { existing: None, new_seat: held.is_empty() },
+                },
                 _ => Plan::Nothing,
             };
             plans.insert(email.clone(), plan);
@@ -267,30 +274,26 @@ impl Lyceum {
         Ok(plans)
     }
 
-    #[expect(clippy::too_many_arguments)]
-    async fn enqueue_invitation_email(
+    /// The invitation email of `inv`, with the link of its (plain) token.
+    fn invitation_email(
         &self,
-        conn: &mut Conn,
         inv: &InvitationRow,
         org_name: &str,
         ws_name: Option<&str>,
         inviter: &str,
         token: &str,
-        now: i64,
-    ) -> Result<()> {
+    ) -> lyceum_mail::Envelope {
         let link = self.invitation_link(token);
-        let role = inv.workspace_role.clone().unwrap_or_else(|| inv.org_role.clone());
-        let mail = lyceum_mail::templates::invitation(&lyceum_mail::templates::Invitation {
+        let role = inv.workspace_role.as_deref().unwrap_or(&inv.org_role);
+        lyceum_mail::templates::invitation(&lyceum_mail::templates::Invitation {
             to: &inv.email,
             organization: org_name,
             workspace: ws_name,
             inviter,
-            role: &role,
+            role,
             link: &link,
             expires: &rfc3339(inv.expires_at),
-        });
-        lyceum_mail::enqueue(conn, &mail, now).await?;
-        Ok(())
+        })
     }
 
     /// Loads an invitation and checks the caller may manage it (`members.invite` where it points);
@@ -343,16 +346,8 @@ impl Lyceum {
             Some(ws) => orgs::workspace(&mut tx, ws).await?.map(|w| w.name),
             None => None,
         };
-        self.enqueue_invitation_email(
-            &mut tx,
-            &inv,
-            &org.name,
-            ws_name.as_deref(),
-            &caller.display_name(),
-            &token,
-            now,
-        )
-        .await?;
+        let mail = self.invitation_email(&inv, &org.name, ws_name.as_deref(), &caller.display_name(), &token);
+        lyceum_mail::enqueue(&mut tx, &mail, now).await?;
         let entry = Entry {
             org_id: Some(inv.org_id.clone()),
             workspace_id: inv.workspace_id.clone(),

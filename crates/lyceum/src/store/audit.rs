@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
+use super::multi_row::{self, AnyQuery, Row};
 use super::Conn;
 
 /// The hash that precedes the first event of a chain.
@@ -68,6 +69,51 @@ impl EventRow {
         h.update(b"\n");
         h.update(body.as_bytes());
         hex::encode(h.finalize())
+    }
+}
+
+/// How an event binds to `audit_events` (here and in the dataset generator).
+impl Row for EventRow {
+    const TABLE: &'static str = "audit_events";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "chain",
+        "seq",
+        "org_id",
+        "workspace_id",
+        "at",
+        "actor_type",
+        "actor_id",
+        "actor_email",
+        "action",
+        "target_type",
+        "target_id",
+        "before_state",
+        "after_state",
+        "ip",
+        "user_agent",
+        "prev_hash",
+        "hash",
+    ];
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(&self.id)
+            .bind(&self.chain)
+            .bind(self.seq)
+            .bind(&self.org_id)
+            .bind(&self.workspace_id)
+            .bind(self.at)
+            .bind(&self.actor_type)
+            .bind(&self.actor_id)
+            .bind(&self.actor_email)
+            .bind(&self.action)
+            .bind(&self.target_type)
+            .bind(&self.target_id)
+            .bind(&self.before_state)
+            .bind(&self.after_state)
+            .bind(&self.ip)
+            .bind(&self.user_agent)
+            .bind(&self.prev_hash)
+            .bind(&self.hash)
     }
 }
 
@@ -136,34 +182,7 @@ async fn append_to_chain(
         prev = row.hash.clone();
         rows.push(row);
     }
-    for chunk in rows.chunks(50) {
-        let values: Vec<String> =
-            (0..chunk.len()).map(|r| format!("({})", crate::db::placeholders(r * 18 + 1, 18))).collect();
-        let sql = format!("INSERT INTO audit_events ({COLUMNS}) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(&r.id)
-                .bind(&r.chain)
-                .bind(r.seq)
-                .bind(&r.org_id)
-                .bind(&r.workspace_id)
-                .bind(r.at)
-                .bind(&r.actor_type)
-                .bind(&r.actor_id)
-                .bind(&r.actor_email)
-                .bind(&r.action)
-                .bind(&r.target_type)
-                .bind(&r.target_id)
-                .bind(&r.before_state)
-                .bind(&r.after_state)
-                .bind(&r.ip)
-                .bind(&r.user_agent)
-                .bind(&r.prev_hash)
-                .bind(&r.hash);
-        }
-        q.execute(&mut *conn).await?;
-    }
+    multi_row::insert(&mut *conn, &rows).await?;
     sqlx::query("UPDATE audit_heads SET hash = $2 WHERE chain = $1")
         .bind(chain)
         .bind(&prev)

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::multi_row::{self, AnyQuery, Row};
 use super::Conn;
 
 #[derive(Debug, Clone, FromRow)]
@@ -71,23 +72,65 @@ pub async fn outstanding_for(
     Ok(out)
 }
 
-pub async fn insert(conn: &mut Conn, i: &InvitationRow, token_hash: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO invitations (id, org_id, email, org_role, workspace_id, workspace_role, token_hash, invited_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&i.id)
-    .bind(&i.org_id)
-    .bind(&i.email)
-    .bind(&i.org_role)
-    .bind(&i.workspace_id)
-    .bind(&i.workspace_role)
-    .bind(token_hash)
-    .bind(&i.invited_by)
-    .bind(i.created_at)
-    .bind(i.expires_at)
-    .execute(conn)
-    .await?;
+/// An invitation with the hash of the token just issued for it, as [`insert_many`] and
+/// [`reissue_many`] write it.
+pub struct Issued {
+    pub invitation: InvitationRow,
+    pub token_hash: String,
+}
+
+impl Row for Issued {
+    const TABLE: &'static str = "invitations";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "org_id",
+        "email",
+        "org_role",
+        "workspace_id",
+        "workspace_role",
+        "token_hash",
+        "invited_by",
+        "created_at",
+        "expires_at",
+    ];
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        let i = &self.invitation;
+        q.bind(&i.id)
+            .bind(&i.org_id)
+            .bind(&i.email)
+            .bind(&i.org_role)
+            .bind(&i.workspace_id)
+            .bind(&i.workspace_role)
+            .bind(&self.token_hash)
+            .bind(&i.invited_by)
+            .bind(i.created_at)
+            .bind(i.expires_at)
+    }
+}
+
+/// Inserts new invitations, many per statement.
+#[tracing::instrument(skip_all, fields(n = invitations.len()))]
+pub async fn insert_many(conn: &mut Conn, invitations: &[Issued]) -> sqlx::Result<()> {
+    multi_row::insert(conn, invitations).await?;
+    Ok(())
+}
+
+/// [`reissue`] for many invitations, many per statement: each gets its new token, expiry and
+/// roles.
+#[tracing::instrument(skip_all, fields(n = invitations.len()))]
+pub async fn reissue_many(conn: &mut Conn, invitations: &[Issued]) -> sqlx::Result<()> {
+    // The columns of a `VALUES` list are named column1, column2, … on both databases.
+    let statement = |values: &str| {
+        format!(
+            "UPDATE invitations SET token_hash = v.column2, expires_at = v.column3, org_role = v.column4, \
+             workspace_role = v.column5 FROM (VALUES {values}) AS v WHERE invitations.id = v.column1"
+        )
+    };
+    fn bind<'q>(r: &'q Issued, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        let i = &r.invitation;
+        q.bind(&i.id).bind(&r.token_hash).bind(i.expires_at).bind(&i.org_role).bind(&i.workspace_role)
+    }
+    multi_row::execute_chunks(conn, invitations, 5, multi_row::BATCH_ROWS, statement, bind, |_| {}).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::multi_row::{self, AnyQuery, Row};
 use super::Conn;
 
 /// Which membership table a query is about.
@@ -353,6 +354,75 @@ pub async fn insert(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A membership to add with [`insert_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewMember<'a> {
+    pub user_id: &'a str,
+    pub role: &'a str,
+    pub status: &'a str,
+}
+
+/// Adds memberships to the scope, many per statement; one that exists is left as it is (as
+/// [`insert`] does).
+#[tracing::instrument(skip_all, fields(n = members.len()))]
+pub async fn insert_many(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    org_id: &str,
+    members: &[NewMember<'_>],
+    now: i64,
+) -> sqlx::Result<()> {
+    match scope {
+        Scope::Org(_) => {
+            let rows: Vec<_> = members.iter().map(|m| OrgMembership { org_id, m, now }).collect();
+            multi_row::insert(conn, &rows).await?;
+        }
+        Scope::Workspace(ws_id) => {
+            let rows: Vec<_> = members.iter().map(|m| WorkspaceMembership { ws_id, org_id, m, now }).collect();
+            multi_row::insert(conn, &rows).await?;
+        }
+    }
+    Ok(())
+}
+
+struct OrgMembership<'a> {
+    org_id: &'a str,
+    m: &'a NewMember<'a>,
+    now: i64,
+}
+
+impl Row for OrgMembership<'_> {
+    const TABLE: &'static str = "org_members";
+    const COLUMNS: &'static [&'static str] = &["org_id", "user_id", "role", "status", "created_at", "updated_at"];
+    const ON_CONFLICT: &'static str = "ON CONFLICT (org_id, user_id) DO NOTHING";
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.org_id).bind(self.m.user_id).bind(self.m.role).bind(self.m.status).bind(self.now).bind(self.now)
+    }
+}
+
+struct WorkspaceMembership<'a> {
+    ws_id: &'a str,
+    org_id: &'a str,
+    m: &'a NewMember<'a>,
+    now: i64,
+}
+
+impl Row for WorkspaceMembership<'_> {
+    const TABLE: &'static str = "workspace_members";
+    const COLUMNS: &'static [&'static str] =
+        &["workspace_id", "user_id", "org_id", "role", "status", "created_at", "updated_at"];
+    const ON_CONFLICT: &'static str = "ON CONFLICT (workspace_id, user_id) DO NOTHING";
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.ws_id)
+            .bind(self.m.user_id)
+            .bind(self.org_id)
+            .bind(self.m.role)
+            .bind(self.m.status)
+            .bind(self.now)
+            .bind(self.now)
+    }
 }
 
 pub async fn set_role(conn: &mut Conn, scope: Scope<'_>, user_id: &str, role: &str, now: i64) -> sqlx::Result<()> {

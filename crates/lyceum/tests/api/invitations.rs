@@ -699,6 +699,21 @@ async fn re_inviting_an_address_takes_no_second_seat() {
         owner.client.post(&org_invitations(&owner.org), json!({"emails": ["nia@example.com"], "role": "viewer"})).await;
     assert_eq!(org_too.status, 200, "another scope, same person, same seat: {org_too:?}");
     assert_eq!(seats_used(&app, &owner.org).await, 2);
+    let org_again =
+        owner.client.post(&org_invitations(&owner.org), json!({"emails": ["nia@example.com"], "role": "editor"})).await;
+    assert_eq!(org_again.status, 200, "{org_again:?}");
+    assert_eq!(
+        result_of(&org_again, "nia@example.com")["invitation_id"],
+        result_of(&org_too, "nia@example.com")["invitation_id"],
+        "the org invitation, reissued"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM invitations WHERE workspace_id IS NULL AND workspace_role IS NULL AND org_role = 'editor'")
+            .await,
+        1,
+        "with the new role"
+    );
+    assert_eq!(seats_used(&app, &owner.org).await, 2);
     owner
         .client
         .post(&ws_invitations(&owner.ws), json!({"emails": ["zoe@example.com"], "role": "learner"}))
@@ -721,6 +736,264 @@ async fn an_invited_address_that_signed_up_meanwhile_takes_no_second_seat_when_a
     assert_eq!(r.status, 200, "adding her takes the seat her invitation already holds: {r:?}");
     assert_eq!(result_of(&r, "nia@example.com")["outcome"], "pending");
     assert_eq!(seats_used(&app, &owner.org).await, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Large batches: every kind of write spans several multi-row statements (1,000 rows each)
+
+/// Accounts written straight into the database (signing thousands up would take minutes);
+/// returns their ids in the order of `emails`.
+async fn accounts(app: &TestApp, emails: &[String]) -> Vec<String> {
+    let mut tx = app.pool().begin().await.unwrap();
+    let mut ids = Vec::with_capacity(emails.len());
+    for email in emails {
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, 'x', 0, 0)",
+        )
+        .bind(&id)
+        .bind(email)
+        .bind(email.split('@').next().unwrap())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+/// Makes `user_ids` org guests with `status`, and accepted learners of workspace `ws` if given.
+async fn join(app: &TestApp, org: &str, ws: Option<&str>, user_ids: &[String], status: &str) {
+    let mut tx = app.pool().begin().await.unwrap();
+    for id in user_ids {
+        sqlx::query(
+            "INSERT INTO org_members (org_id, user_id, role, status, created_at, updated_at) \
+             VALUES ($1, $2, 'guest', $3, 0, 0)",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        if let Some(ws) = ws {
+            sqlx::query(
+                "INSERT INTO workspace_members (workspace_id, user_id, org_id, role, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'learner', $4, 0, 0)",
+            )
+            .bind(ws)
+            .bind(id)
+            .bind(org)
+            .bind(status)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn set_seats(app: &TestApp, org: &str, seats: i64) {
+    sqlx::query("UPDATE organizations SET seats = $1 WHERE id = $2")
+        .bind(seats)
+        .bind(org)
+        .execute(app.pool())
+        .await
+        .unwrap();
+}
+
+/// `(email, id, token hash)` of the invitations to a workspace, by email.
+async fn workspace_invitations(app: &TestApp, ws: &str) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT email, id, token_hash FROM invitations WHERE workspace_id = $1 ORDER BY email, id")
+        .bind(ws)
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+}
+
+/// The lists taken in turn, one address of each at a time: every kind of outcome is spread
+/// over the whole batch, as in a pasted list.
+fn interleave(lists: &[&Vec<String>]) -> Vec<String> {
+    let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    (0..longest).flat_map(|i| lists.iter().filter_map(move |l| l.get(i).cloned())).collect()
+}
+
+#[tokio::test]
+async fn a_batch_of_thousands_mixing_every_outcome_writes_one_invitation_email_and_event_per_address() {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+    use sha2::{Digest, Sha256};
+
+    let app = TestApp::spawn().await;
+    let owner = app.owner("olivia@example.com", "enterprise", 100_000, 0).await;
+    let harbour = second_workspace(&owner, "Harbour Team").await;
+    let list = |kind: &str, n: usize| (0..n).map(|i| format!("{kind}{i:04}@example.com")).collect::<Vec<_>>();
+    let new = list("new", 1_200);
+    let outsiders = list("outsider", 1_100);
+    let pending = list("pending", 40);
+    let members = list("member", 5);
+    let resent = list("resent", 1_050);
+    let org_invited = list("orginvited", 20);
+    let outsider_ids = accounts(&app, &outsiders).await;
+    let pending_ids = accounts(&app, &pending).await;
+    join(&app, &owner.org, None, &pending_ids, "pending").await;
+    let member_ids = accounts(&app, &members).await;
+    join(&app, &owner.org, Some(&harbour), &member_ids, "accepted").await;
+    let r = owner.client.post(&ws_invitations(&harbour), json!({"emails": resent, "role": "learner"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = owner.client.post(&org_invitations(&owner.org), json!({"emails": org_invited, "role": "viewer"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let earlier: BTreeMap<String, (String, String)> =
+        workspace_invitations(&app, &harbour).await.into_iter().map(|(e, id, hash)| (e, (id, hash))).collect();
+    assert_eq!(earlier.len(), resent.len());
+
+    let mut emails = interleave(&[&new, &outsiders, &pending, &members, &resent, &org_invited]);
+    emails.insert(1_234, "not an address".to_owned());
+    let body = json!({"emails": emails, "role": "learner"});
+    // New seats: the new addresses and the outsiders; the others hold theirs already.
+    let needed = seats_used(&app, &owner.org).await + (new.len() + outsiders.len()) as i64;
+
+    // One seat short: refused whole before anything is written.
+    set_seats(&app, &owner.org, needed - 1).await;
+    let before = footprint(&app).await;
+    let audit_before = audit_rows(&app, &owner.org).await;
+    owner.client.post(&ws_invitations(&harbour), body.clone()).await.assert_problem(409, "seat_limit");
+    assert_eq!(footprint(&app).await, before, "no members, no invitations, no outbox rows, no audit events");
+    assert_eq!(audit_rows(&app, &owner.org).await, audit_before);
+    let unchanged: BTreeMap<String, (String, String)> =
+        workspace_invitations(&app, &harbour).await.into_iter().map(|(e, id, hash)| (e, (id, hash))).collect();
+    assert_eq!(unchanged, earlier, "no token reissued");
+
+    set_seats(&app, &owner.org, needed).await;
+    let outbox_before: BTreeSet<String> =
+        sqlx::query_scalar("SELECT id FROM outbox").fetch_all(app.pool()).await.unwrap().into_iter().collect();
+    let r = owner.client.post(&ws_invitations(&harbour), body).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let answered: HashMap<String, (String, Option<String>)> = r.json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let id = x["invitation_id"].as_str().map(str::to_owned);
+            (x["email"].as_str().unwrap().to_owned(), (x["outcome"].as_str().unwrap().to_owned(), id))
+        })
+        .collect();
+    assert_eq!(answered.len(), emails.len(), "one result per address");
+    assert_eq!(answered["not an address"].0, "invalid");
+    for (kind, outcome) in [
+        (&new, "invited"),
+        (&outsiders, "pending"),
+        (&pending, "added"),
+        (&members, "already_member"),
+        (&resent, "invited"),
+        (&org_invited, "invited"),
+    ] {
+        for email in kind {
+            assert_eq!(answered[email].0, outcome, "{email}");
+        }
+    }
+
+    // Invitations: exactly one to the workspace per invited address; a reissued one keeps its
+    // id with a new token.
+    let invited: BTreeSet<&String> = new.iter().chain(&resent).chain(&org_invited).collect();
+    let rows = workspace_invitations(&app, &harbour).await;
+    assert_eq!(rows.len(), invited.len(), "one invitation per invited address");
+    let rows: BTreeMap<String, (String, String)> = rows.into_iter().map(|(e, id, hash)| (e, (id, hash))).collect();
+    assert_eq!(rows.keys().collect::<BTreeSet<_>>(), invited);
+    for (email, (id, hash)) in &rows {
+        assert_eq!(answered[email].1.as_ref(), Some(id), "{email}: the answered id is the stored one");
+        if let Some((earlier_id, earlier_hash)) = earlier.get(email) {
+            assert_eq!((id, hash != earlier_hash), (earlier_id, true), "{email}: same invitation, new token");
+        }
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM invitations WHERE workspace_id = '{harbour}' AND org_role = 'guest' \
+             AND workspace_role = 'learner' AND accepted_at IS NULL AND revoked_at IS NULL"
+        ))
+        .await,
+        invited.len() as i64
+    );
+
+    // Mail: exactly one message per invited or added address, to that address; each invitation
+    // carries the token stored (hashed) for its recipient, each added account a sign-in notice.
+    let mails: Vec<(String, String, String)> = sqlx::query_as("SELECT id, recipient, text_body FROM outbox")
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(id, _, _): &(String, String, String)| !outbox_before.contains(id))
+        .collect();
+    let mut to: BTreeMap<&str, &str> = BTreeMap::new();
+    for (_, recipient, text) in &mails {
+        assert!(to.insert(recipient, text).is_none(), "a second message to {recipient}");
+    }
+    let mailed: BTreeSet<&String> = invited.iter().copied().chain(&outsiders).collect();
+    assert_eq!(
+        to.keys().map(|e| e.to_string()).collect::<BTreeSet<_>>(),
+        mailed.iter().map(|e| e.to_string()).collect()
+    );
+    let marker = format!("{}/invite/", app.base);
+    for (email, (_, hash)) in &rows {
+        let text = to[email.as_str()];
+        let start = text.find(&marker).unwrap_or_else(|| panic!("no link to {email}: {text}")) + marker.len();
+        let token: String =
+            text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        assert_eq!(&hex::encode(Sha256::digest(token.as_bytes())), hash, "{email} got their own token");
+    }
+    for email in &outsiders {
+        let text = to[email.as_str()];
+        assert!(text.contains("added you to") && !text.contains("/invite/"), "{email}: {text}");
+    }
+
+    // Audit: one event per written address, in one unbroken chain.
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, target_id FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq")
+            .bind(&owner.org)
+            .bind(audit_before.len() as i64)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for email in new.iter().chain(&org_invited) {
+        expected.push(("invitation.sent".into(), rows[email].0.clone()));
+    }
+    for email in &resent {
+        expected.push(("invitation.resent".into(), rows[email].0.clone()));
+    }
+    for id in outsider_ids.iter().chain(&pending_ids) {
+        expected.push(("member.added".into(), id.clone()));
+    }
+    let (mut got, mut want) = (events.clone(), expected);
+    got.sort();
+    want.sort();
+    assert_eq!(got.len(), want.len(), "one event per written address");
+    assert_eq!(got, want);
+    let mut conn = app.pool().acquire().await.unwrap();
+    let (_, breaks) = lyceum::store::audit::verify(&mut conn).await.unwrap();
+    assert_eq!(breaks, vec![], "the chain verifies");
+
+    // Memberships: outsiders pending in the org and the workspace, pending members added to it.
+    let org_pending = format!(
+        "SELECT COUNT(*) FROM org_members WHERE org_id = '{}' AND status = 'pending' AND role = 'guest'",
+        owner.org
+    );
+    assert_eq!(app.count(&org_pending).await, (outsiders.len() + pending.len()) as i64);
+    let ws_rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT user_id, role, status FROM workspace_members WHERE workspace_id = $1")
+            .bind(&harbour)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let ws_rows: BTreeMap<String, (String, String)> = ws_rows.into_iter().map(|(u, r, s)| (u, (r, s))).collect();
+    for id in outsider_ids.iter().chain(&pending_ids) {
+        assert_eq!(ws_rows.get(id), Some(&("learner".to_owned(), "pending".to_owned())), "{id}");
+    }
+    for id in &member_ids {
+        assert_eq!(ws_rows.get(id), Some(&("learner".to_owned(), "accepted".to_owned())), "{id} unchanged");
+    }
+    assert_eq!(seats_used(&app, &owner.org).await, needed, "every seat taken, none twice");
 }
 
 // ---------------------------------------------------------------------------------------------
