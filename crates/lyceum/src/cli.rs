@@ -67,29 +67,13 @@ enum AuditCommand {
     Verify(StoreArgs),
 }
 
-/// Logs to standard error through a writer thread: a request's access line is queued, never
-/// written on the async workers, and the lines queued meanwhile go out in one write. Nothing is
-/// dropped (a full queue makes loggers wait); the guard flushes what is left at exit.
-fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("lyceum-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
-    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(colours);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-    guard
-}
-
 /// Runs the command line.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_writer = init_logging(cli.log_format);
+    let _logging = crate::logging::init(match cli.log_format {
+        LogFormat::Text => crate::logging::Format::Text,
+        LogFormat::Json => crate::logging::Format::Json,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod dataset;
 pub mod db;
 pub mod demo;
+pub mod logging;
 pub mod security;
 pub mod service;
 pub mod store;

@@ -40,7 +40,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ),
             e => ApiError::new(e.status(), "validation", e.body_text()),
         };
-        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(rejection)?;
+        if !json_content_type(req.headers()) {
+            return Err(rejection(R::MissingJsonContentType(Default::default())));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| rejection(e.into()))?;
+        // U+0000 can only be spelt `\u0000` in JSON text (a raw control character is invalid):
+        // without that sequence the body is parsed once, straight into `T`.
+        if memchr::memmem::find(&bytes, b"\\u0000").is_none() {
+            let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes).map_err(rejection)?;
+            return Ok(ApiJson(v));
+        }
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_bytes(&bytes).map_err(rejection)?;
         if let Some(field) = nul_in(&value, "body") {
             return Err(ApiError::validation(&field, "must not contain NUL characters"));
         }
@@ -49,6 +59,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes).map_err(rejection)?;
         Ok(ApiJson(v))
     }
+}
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`), as
+/// `axum::Json` decides it.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let mime =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<mime::Mime>().ok());
+    mime.is_some_and(|m| {
+        m.type_() == "application" && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+    })
 }
 
 /// Where in a JSON body a string (or a key) holds U+0000: the field, as `emails[2]` or `a.b`.

@@ -6,11 +6,11 @@ pub mod error;
 pub mod extract;
 pub mod pages;
 pub mod system;
+pub mod telemetry;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -122,23 +122,8 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(track))
+        .layer(middleware::from_fn(telemetry::track))
         .with_state(state)
-}
-
-/// Counts every request by method, route template and status, and times it.
-async fn track(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    let elapsed = start.elapsed().as_secs_f64();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method.clone(), "route" => route.clone())
-        .record(elapsed);
-    tracing::info!(target: "lyceum::access", %method, %route, %status, elapsed_ms = elapsed * 1000.0, "request");
-    res
 }
 
 /// Headers every answer carries: no sniffing, no framing, no referrer leaks, no caching of
