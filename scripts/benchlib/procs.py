@@ -114,6 +114,18 @@ def memory_kib(pid):
     return out
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used (all its threads), from /proc/<pid>/stat; None
+    when unreadable. Unlike requests per second, CPU time per request barely moves when other
+    work shares the machine: it is the steadier of the two figures."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run(argv, log_path, env=None, cwd=None, timeout=None):
     """Runs a command to its end, output appended to `log_path`; returns (exit code, stdout text)."""
     with open(log_path, "ab") as log:

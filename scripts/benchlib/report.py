@@ -102,6 +102,10 @@ def backend_rows(name, b):
         rows.append((f"POST /orgs/{{org}}/check, {_n(b.get('check_bodies', 0))} rotating triples{extra}, cache warm",
                      _load(load["check"]), f"≥ {CHECK_RATIO_GOAL}× ceiling",
                      f"{ratio:.2f}× {_ok(ratio >= CHECK_RATIO_GOAL)}"))
+        cost, ceiling_cost = load["check"].get("cpu_us_per_request"), b.get("ceiling_post_cpu_us")
+        if cost and ceiling_cost:
+            rows.append(("server CPU per request (user + system): check vs ceiling POST",
+                         f"{cost:.1f} µs vs {ceiling_cost:.1f} µs", "", f"{cost / ceiling_cost:.2f}× ceiling"))
     goal = SEARCH_P95_GOAL_MS.get(name)
     for key, label in (("ws_search", "GET /workspaces/{largest}/members?q="), ("org_search", "GET /orgs/{org}/members?q=")):
         terms = b.get(f"{key}_terms", 0)

@@ -8,6 +8,7 @@ use rand::{Rng, RngCore, SeedableRng};
 
 use super::{names, Sizes, OWNER_EMAIL};
 use crate::db::new_id;
+use crate::store::orgs::WorkspaceRow;
 
 pub const DAY_MS: i64 = 86_400_000;
 pub const YEAR_MS: i64 = 365 * DAY_MS;
@@ -48,14 +49,17 @@ pub struct OrgMember {
     pub created_at: i64,
 }
 
+/// A workspace as stored, and how many members the plan gives it.
 pub struct Workspace {
-    pub id: String,
-    pub org_id: String,
-    pub name: String,
-    pub credit_limit: i64,
-    pub credits_used: i64,
-    pub created_at: i64,
+    pub row: WorkspaceRow,
     pub size: usize,
+}
+
+impl std::ops::Deref for Workspace {
+    type Target = WorkspaceRow;
+    fn deref(&self) -> &WorkspaceRow {
+        &self.row
+    }
 }
 
 pub struct WorkspaceMember {
@@ -199,7 +203,7 @@ fn workspaces(rng: &mut StdRng, org: &Org, n: usize, members: usize) -> Vec<Work
         .map(|(created, rank)| {
             let size = sizes[rank];
             let credit_limit = (allocatable * size as i128 / total as i128) as i64;
-            Workspace {
+            let row = WorkspaceRow {
                 id: new_id(),
                 org_id: org.id.clone(),
                 name: names::workspace(created),
@@ -207,8 +211,8 @@ fn workspaces(rng: &mut StdRng, org: &Org, n: usize, members: usize) -> Vec<Work
                 credits_used: (credit_limit as f64 * rng.gen_range(0.0..0.6)) as i64,
                 // Set up on the organisation's first day, half a minute apart.
                 created_at: org.created_at + created as i64 * 30_000,
-                size,
-            }
+            };
+            Workspace { row, size }
         })
         .collect()
 }

@@ -79,20 +79,23 @@ pub struct Issued {
     pub token_hash: String,
 }
 
+/// The columns a new invitation is written with (here and by the dataset generator).
+pub const INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "org_id",
+    "email",
+    "org_role",
+    "workspace_id",
+    "workspace_role",
+    "token_hash",
+    "invited_by",
+    "created_at",
+    "expires_at",
+];
+
 impl Row for Issued {
     const TABLE: &'static str = "invitations";
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "org_id",
-        "email",
-        "org_role",
-        "workspace_id",
-        "workspace_role",
-        "token_hash",
-        "invited_by",
-        "created_at",
-        "expires_at",
-    ];
+    const COLUMNS: &'static [&'static str] = INSERT_COLUMNS;
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         let i = &self.invitation;
         q.bind(&i.id)

@@ -67,6 +67,7 @@ impl State {
         *self.epochs.entry(org).or_default() += 1;
         if let Some(Slot::Held { index, .. }) = self.slots.remove(&org) {
             self.held -= index.len();
+            metrics::gauge!("lyceum_member_directory_members").set(self.held as f64);
         }
     }
 }
@@ -175,6 +176,7 @@ impl MemberDirectory {
         }
         let index = Arc::new(index);
         state.held += index.len();
+        metrics::gauge!("lyceum_member_directory_members").set(state.held as f64);
         let last_used = state.clock;
         state.slots.insert(ticket.org, Slot::Held { index: index.clone(), last_used });
         let _ = ticket.done.send(Some(index));
