@@ -136,9 +136,10 @@ impl MemberDirectory {
                 *last_used = now;
                 Lookup::Held(index.clone())
             }
-            Some(Slot::Building { ready, .. }) => Lookup::Building(ready.clone()),
+            Some(Slot::Building { ready, .. }) if ready.has_changed().is_ok() => Lookup::Building(ready.clone()),
             Some(Slot::Unheld) => Lookup::NotHeld,
-            None => {
+            // Not held, or its builder went away without finishing (a panic): build it.
+            _ => {
                 let (done, ready) = watch::channel(None);
                 state.slots.insert(org, Slot::Building { epoch, ready });
                 Lookup::Build(Ticket { org, epoch, done })
@@ -385,6 +386,16 @@ mod tests {
         dir.invalidate_org(id(4));
         assert!(matches!(dir.lookup(id(4)), Lookup::Build(_)), "after a change it may fit");
         assert!(matches!(MemberDirectory::new(0).lookup(id(1)), Lookup::NotHeld), "capacity 0: off");
+    }
+
+    #[test]
+    fn a_build_abandoned_without_an_answer_is_taken_over() {
+        let dir = MemberDirectory::new(10);
+        let Lookup::Build(t) = dir.lookup(id(1)) else { panic!("builds") };
+        drop(t);
+        let Lookup::Build(t) = dir.lookup(id(1)) else { panic!("the next request builds") };
+        dir.finish(t, Built::Index(index_of(&[1])));
+        assert!(dir.holds(id(1)));
     }
 
     #[test]
