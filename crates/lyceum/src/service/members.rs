@@ -54,6 +54,15 @@ impl Resolved {
     }
 }
 
+/// Counts a member list by where it was answered from (`source` = `memory` or `database`); the
+/// two handles are made once.
+fn count_list(from_memory: bool) {
+    static COUNTERS: std::sync::OnceLock<[metrics::Counter; 2]> = std::sync::OnceLock::new();
+    let [memory, database] = COUNTERS
+        .get_or_init(|| ["memory", "database"].map(|s| metrics::counter!("lyceum_member_lists_total", "source" => s)));
+    if from_memory { memory } else { database }.increment(1);
+}
+
 /// Requires `perm` at the target's scope.
 fn require_at(access: &Access, t: &Resolved, perm: Permission) -> Result<()> {
     match t.workspace_id {
@@ -139,13 +148,13 @@ impl Lyceum {
             (Some(index), Some(listing)) => {
                 let after = after.as_ref().map(|(email, id)| (email.as_str(), id.as_str()));
                 let query = PageQuery { text: q.as_deref(), role, status, after, limit: limit as usize };
-                metrics::counter!("lyceum_member_lists_total", "source" => "memory").increment(1);
+                count_list(true);
                 index.page(listing, &query)
             }
             _ => {
                 let mut conn = self.pool.acquire().await?;
                 let query = ListQuery { q: q.as_deref(), role, status, after, limit };
-                metrics::counter!("lyceum_member_lists_total", "source" => "database").increment(1);
+                count_list(false);
                 members::list(&mut conn, t.scope(), &query).await?
             }
         };

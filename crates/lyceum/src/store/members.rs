@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::multi_row::{self, AnyQuery, Row};
 use super::Conn;
+use crate::db::Backend;
 
 /// Which membership table a query is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +62,7 @@ fn like_pattern(q: &str) -> String {
 /// more, in a scope of 2,000 members or more, that is not too common takes its candidates from the
 /// `users_search` FTS5 index; anything else scans the membership.
 pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx::Result<Vec<MemberRow>> {
-    let sqlite = conn.backend_name() == "SQLite";
+    let sqlite = Backend::of_conn(conn) == Backend::Sqlite;
     let text = q.q.filter(|t| !t.is_empty());
     if let (true, Some(text)) = (sqlite, text) {
         if text.chars().count() >= 3 && !is_small(conn, scope).await? && !is_common(conn, text).await? {
@@ -177,7 +178,7 @@ async fn list_sql(
     }
     // Bytewise order on both databases (whatever PostgreSQL's default collation), so that a
     // cursor means the same here and in the member directory (`service::directory`).
-    let c = if conn.backend_name() == "PostgreSQL" { " COLLATE \"C\"" } else { "" };
+    let c = if Backend::of_conn(conn) == Backend::Postgres { " COLLATE \"C\"" } else { "" };
     if let Some((email, id)) = &q.after {
         let pe = next(&mut binds, email.clone());
         let pi = next(&mut binds, id.clone());

@@ -259,6 +259,10 @@ async fn memory_and_database_list_the_same_rows_in_the_same_order() {
         assert_agree(&app, &owner, &owner.ws.clone(), q, &format!("q={q}")).await;
     }
     assert!(app.state.lyceum.caches.directory.holds(org_uuid(&owner)), "answered from memory throughout");
+    let metrics = app.client().get("/metrics").await.text;
+    for line in ["lyceum_member_lists_total{source=\"memory\"}", "lyceum_member_directory_members"] {
+        assert!(metrics.contains(line), "/metrics shows {line}: {metrics}");
+    }
 }
 
 /// With the pool's only connection held elsewhere, a permission check and member lists that the
