@@ -9,7 +9,7 @@ use super::db::Db;
 use super::grants::{canonical_uuid, GrantCache, UserRoles};
 use super::{Caller, KeyRef, Principal, Result};
 use crate::store::orgs::WorkspaceRow;
-use crate::store::{members, users};
+use crate::store::{members, users, Conn};
 
 /// Where roles are read from. Inside a write transaction they are read under the organisation's
 /// lock (`Locked`), so the rules see exactly what the transaction will change; read-only requests
@@ -54,7 +54,7 @@ pub async fn grant_of_user(
 }
 
 /// Everything the cache keeps about one user in one organisation: three indexed reads.
-pub async fn load_user_roles(conn: &mut crate::store::Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
+pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
     let admin = users::by_id(conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
     let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
     let workspaces = match org_role {

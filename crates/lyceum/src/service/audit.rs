@@ -126,7 +126,10 @@ impl Lyceum {
         org_access(&mut db, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
         if let Some(ws) = workspace_id {
             let ws = canonical_uuid(ws).ok_or(DomainError::NotFound)?;
-            let in_org = self.workspace_org(&mut db, ws).await?.is_some_and(|o| o.to_string() == org_id);
+            let in_org = match (self.workspace_org(&mut db, ws).await?, canonical_uuid(org_id)) {
+                (Some(owner), Some(org)) => owner == org,
+                _ => false,
+            };
             if !in_org {
                 return Err(DomainError::NotFound.into());
             }

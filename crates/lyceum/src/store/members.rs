@@ -192,16 +192,6 @@ async fn list_sql(
     query.fetch_all(conn).await
 }
 
-/// An organisation member as the in-memory member directory holds them.
-#[derive(Debug, Clone, FromRow)]
-pub struct DirectoryMember {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub status: String,
-}
-
 /// A workspace membership as the in-memory member directory holds them.
 #[derive(Debug, Clone, FromRow)]
 pub struct DirectoryMembership {
@@ -212,7 +202,7 @@ pub struct DirectoryMembership {
 }
 
 /// Every member of an organisation as a stream, in no particular order (the directory sorts them).
-pub fn all_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, DirectoryMember> {
+pub fn all_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, MemberRow> {
     sqlx::query_as(
         "SELECT m.user_id, u.email, u.name, m.role, m.status FROM org_members m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1",

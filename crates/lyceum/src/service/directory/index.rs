@@ -12,7 +12,7 @@ use rustc_hash::FxBuildHasher;
 use uuid::Uuid;
 
 use crate::service::grants::canonical_uuid;
-use crate::store::members::{DirectoryMember, DirectoryMembership, MemberRow};
+use crate::store::members::{DirectoryMembership, MemberRow};
 
 type Map<K, V> = HashMap<K, V, FxBuildHasher>;
 
@@ -33,6 +33,19 @@ struct Person {
     name_len: u32,
     role: OrgRole,
     status: MemberStatus,
+}
+
+impl Person {
+    /// The email as stored, from the index's `originals`.
+    fn email<'a>(&self, originals: &'a str) -> &'a str {
+        &originals[self.at as usize..(self.at + self.email_len) as usize]
+    }
+
+    /// The name as stored, from the index's `originals`.
+    fn name<'a>(&self, originals: &'a str) -> &'a str {
+        let from = (self.at + self.email_len) as usize;
+        &originals[from..from + self.name_len as usize]
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -92,7 +105,7 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn member(&mut self, m: &DirectoryMember) -> Result<(), Unindexable> {
+    pub fn member(&mut self, m: &MemberRow) -> Result<(), Unindexable> {
         let user_id = canonical_uuid(&m.user_id).ok_or_else(|| Unindexable(m.user_id.clone()))?;
         let role = OrgRole::parse(&m.role).map_err(|_| Unindexable(m.role.clone()))?;
         let status = MemberStatus::parse(&m.status).map_err(|_| Unindexable(m.status.clone()))?;
@@ -108,15 +121,13 @@ impl Builder {
     pub fn workspaces(self) -> Result<WorkspacesBuilder, Unindexable> {
         let Builder { mut people, mut originals } = self;
         originals.shrink_to_fit();
-        let email = |p: &Person| &originals[p.at as usize..(p.at + p.email_len) as usize];
-        people.sort_unstable_by(|a, b| (email(a), a.user_id).cmp(&(email(b), b.user_id)));
+        people.sort_unstable_by(|a, b| (a.email(&originals), a.user_id).cmp(&(b.email(&originals), b.user_id)));
         let mut text = Vec::with_capacity(originals.len() + 2 * people.len());
         let mut starts = Vec::with_capacity(people.len() + 1);
         let mut by_user = Map::with_capacity_and_hasher(people.len(), FxBuildHasher);
         for (i, p) in people.iter().enumerate() {
             starts.push(offset(text.len())?);
-            let fields = &originals[p.at as usize..(p.at + p.email_len + p.name_len) as usize];
-            for field in [&fields[..p.email_len as usize], &fields[p.email_len as usize..]] {
+            for field in [p.email(&originals), p.name(&originals)] {
                 text.extend_from_slice(field.to_lowercase().replace(FIELD_END as char, " ").as_bytes());
                 text.push(FIELD_END);
             }
@@ -157,7 +168,7 @@ impl WorkspacesBuilder {
 
 impl OrgIndex {
     /// Builds the index of an organisation's members and workspace memberships at once.
-    pub fn build(members: &[DirectoryMember], memberships: &[DirectoryMembership]) -> Result<OrgIndex, Unindexable> {
+    pub fn build(members: &[MemberRow], memberships: &[DirectoryMembership]) -> Result<OrgIndex, Unindexable> {
         let mut builder = Builder::default();
         for m in members {
             builder.member(m)?;
@@ -295,24 +306,15 @@ impl OrgIndex {
     fn first_after(&self, (email, id): (&str, &str)) -> usize {
         self.people.partition_point(|p| {
             let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-            (self.email(p), &*p.user_id.hyphenated().encode_lower(&mut buf)) <= (email, id)
+            (p.email(&self.originals), &*p.user_id.hyphenated().encode_lower(&mut buf)) <= (email, id)
         })
-    }
-
-    fn email(&self, p: &Person) -> &str {
-        &self.originals[p.at as usize..(p.at + p.email_len) as usize]
-    }
-
-    fn name(&self, p: &Person) -> &str {
-        let from = (p.at + p.email_len) as usize;
-        &self.originals[from..from + p.name_len as usize]
     }
 
     fn row(&self, p: &Person, role: &str, status: MemberStatus) -> MemberRow {
         MemberRow {
             user_id: p.user_id.to_string(),
-            email: self.email(p).to_owned(),
-            name: self.name(p).to_owned(),
+            email: p.email(&self.originals).to_owned(),
+            name: p.name(&self.originals).to_owned(),
             role: role.to_owned(),
             status: status.as_str().to_owned(),
         }
@@ -336,8 +338,8 @@ fn offset(n: usize) -> Result<u32, Unindexable> {
 mod tests {
     use super::*;
 
-    fn member(n: u128, email: &str, name: &str, role: &str, status: &str) -> DirectoryMember {
-        DirectoryMember {
+    fn member(n: u128, email: &str, name: &str, role: &str, status: &str) -> MemberRow {
+        MemberRow {
             user_id: Uuid::from_u128(n).to_string(),
             email: email.into(),
             name: name.into(),
@@ -445,7 +447,7 @@ mod tests {
         let orphan = vec![membership(9, 7, "owner")];
         assert!(OrgIndex::build(&[member(1, "a@x.test", "A", "guest", "accepted")], &orphan).is_err());
         let not_canonical = member(0xabcdef, "a@x.test", "A", "guest", "accepted");
-        let upper = DirectoryMember { user_id: not_canonical.user_id.to_uppercase(), ..not_canonical };
+        let upper = MemberRow { user_id: not_canonical.user_id.to_uppercase(), ..not_canonical };
         assert!(OrgIndex::build(&[upper], &[]).is_err());
     }
 
@@ -477,7 +479,7 @@ mod tests {
             let ix = OrgIndex::build(&members, &memberships).expect("indexable");
             let mut sorted = members.clone();
             sorted.sort_by(|a, b| (&a.email, &a.user_id).cmp(&(&b.email, &b.user_id)));
-            let matches = |m: &DirectoryMember| m.email.to_lowercase().contains(&text) || m.name.to_lowercase().contains(&text);
+            let matches = |m: &MemberRow| m.email.to_lowercase().contains(&text) || m.name.to_lowercase().contains(&text);
             for (listing, scan) in [(Listing::Org, None), (Listing::Workspace(Uuid::from_u128(9)), Some(true)), (Listing::Workspace(Uuid::from_u128(9)), Some(false))] {
                 let expected: Vec<&str> = sorted.iter()
                     .filter(|m| listing == Listing::Org || in_ws[Uuid::parse_str(&m.user_id).map(|u| u.as_u128()).unwrap_or(0) as usize - 1])

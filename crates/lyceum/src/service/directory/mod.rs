@@ -301,7 +301,7 @@ async fn read(pool: &sqlx::AnyPool, org_id: &str) -> sqlx::Result<Result<OrgInde
 mod tests {
     use super::index::OrgIndex;
     use super::*;
-    use crate::store::members::DirectoryMember;
+    use crate::store::members::MemberRow;
 
     fn id(n: u128) -> Uuid {
         Uuid::from_u128(n)
@@ -310,7 +310,7 @@ mod tests {
     fn index_of(users: &[u128]) -> OrgIndex {
         let people = users
             .iter()
-            .map(|u| DirectoryMember {
+            .map(|u| MemberRow {
                 user_id: id(*u).to_string(),
                 email: format!("u{u}@x.test"),
                 name: format!("User {u}"),
