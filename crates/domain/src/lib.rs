@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod error;
+pub mod id;
 pub mod invitation;
 pub mod permission;
 pub mod role;
