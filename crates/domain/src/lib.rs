@@ -5,12 +5,19 @@ pub mod email;
 pub mod error;
 pub mod id;
 pub mod invitation;
+pub mod lifecycle;
+mod named;
 pub mod permission;
 pub mod role;
 pub mod rules;
+pub mod status;
 pub mod text;
 
 pub use email::{parse_email_list, Email, EmailListEntry};
 pub use error::DomainError;
+pub use lifecycle::{
+    AssignmentStatus, AttemptStatus, CourseFilter, CourseStatus, InvoiceStatus, LeaseStatus, Lifecycle,
+};
 pub use permission::{Access, Grant, Permission, PermissionSet};
 pub use role::{MemberStatus, OrgRole, Plan, WorkspaceRole};
+pub use status::{ApiKeyState, InvitationStatus, PrincipalKind};

@@ -1,39 +1,6 @@
 //! Role and plan names as closed sets, parsed from and printed to their API spelling.
 
-use crate::DomainError;
-
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every value, in catalogue order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The API spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses the API spelling (exact, lower case).
-            pub fn parse(s: &str) -> Result<Self, DomainError> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(DomainError::invalid($field, format!(
-                        "must be one of: {}", [$($text),+].join(", ")))),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::named::named_enum;
 
 named_enum!(
     /// A role in an organisation; applies across all of its workspaces.
@@ -74,12 +41,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for r in OrgRole::ALL {
-            assert_eq!(OrgRole::parse(r.as_str()), Ok(*r));
-        }
-        for r in WorkspaceRole::ALL {
-            assert_eq!(WorkspaceRole::parse(r.as_str()), Ok(*r));
-        }
+        crate::named::assert_names_round_trip!(OrgRole);
+        crate::named::assert_names_round_trip!(WorkspaceRole);
+        crate::named::assert_names_round_trip!(Plan);
+        crate::named::assert_names_round_trip!(MemberStatus);
         assert!(OrgRole::parse("admin").is_err());
         assert!(WorkspaceRole::parse("Owner").is_err());
     }
