@@ -1,6 +1,8 @@
-//! Lyceum's domain: roles, the permission catalogue and engine, the rules of PRODUCT.md §2, and
-//! the parsing of user input into trusted values. It knows nothing of HTTP, SQL or I/O.
+//! Lyceum's domain: typed ids, roles and statuses, the permission catalogue and engine, the rules
+//! of PRODUCT.md §2, the table of API error codes, and the parsing of user input into trusted
+//! values. It knows nothing of HTTP, SQL or I/O.
 
+pub mod code;
 pub mod email;
 pub mod error;
 pub mod id;
@@ -13,6 +15,7 @@ pub mod rules;
 pub mod status;
 pub mod text;
 
+pub use code::Code;
 pub use email::{parse_email_list, Email, EmailListEntry};
 pub use error::DomainError;
 pub use lifecycle::{
