@@ -1,10 +1,11 @@
 //! Errors over HTTP: every refusal is an RFC 9457 `application/problem+json` body with a stable
-//! `code` (API.md). Domain refusals map one to one; unexpected failures are logged with a
-//! correlation id and answered generically, never with their details.
+//! `code` (API.md). The status of each code comes from the domain's one table (`lyceum_domain::Code`,
+//! documented in docs/codes.md); domain refusals map through `DomainError::code`. Unexpected
+//! failures are logged with a correlation id and answered generically, never with their details.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lyceum_domain::DomainError;
+use lyceum_domain::{Code, DomainError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -52,7 +53,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An answer with `code`, at the status the code table gives it.
+    pub fn of(code: Code, detail: impl Into<String>) -> ApiError {
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, code.as_str(), detail)
+    }
+
+    /// An answer with an explicit status. Prefer `of`; this is for a status the code table does
+    /// not decide (a framework rejection answered with its own status). `code` must be in the table.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+        debug_assert!(Code::parse(code).is_some(), "the error code {code:?} is not in lyceum_domain::Code");
         ApiError {
             problem: Problem {
                 kind: format!("https://lyceum.dev/problems/{code}"),
@@ -70,23 +80,23 @@ impl ApiError {
 
     pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
         let message = message.into();
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", format!("{field} {message}"));
+        let mut e = ApiError::of(Code::Validation, format!("{field} {message}"));
         e.problem.errors.push(FieldError { field: field.to_owned(), message });
         e
     }
 
     pub fn not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found")
+        ApiError::of(Code::NotFound, "not found")
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or present a valid API key")
+        ApiError::of(Code::Unauthenticated, "sign in or present a valid API key")
     }
 
     fn internal(err: &dyn std::fmt::Display) -> ApiError {
         let id = crate::db::new_id();
         tracing::error!(correlation_id = %id, error = %err, "unexpected error");
-        let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side");
+        let mut e = ApiError::of(Code::Internal, "something went wrong on our side");
         e.problem.correlation_id = Some(id);
         e
     }
@@ -94,20 +104,10 @@ impl ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> ApiError {
-        use StatusCode as S;
-        let detail = e.to_string();
         match e {
-            DomainError::Forbidden(_) => ApiError::new(S::FORBIDDEN, "forbidden", detail),
-            DomainError::RoleEscalation(_) => ApiError::new(S::FORBIDDEN, "role_escalation", detail),
-            DomainError::PlanLimit(_) => ApiError::new(S::FORBIDDEN, "plan_limit", detail),
             DomainError::NotFound => ApiError::not_found(),
-            DomainError::CannotRemoveSelf(_) => ApiError::new(S::CONFLICT, "cannot_remove_self", detail),
-            DomainError::LastOwner(_) => ApiError::new(S::CONFLICT, "last_owner", detail),
-            DomainError::SeatLimit(_) => ApiError::new(S::CONFLICT, "seat_limit", detail),
-            DomainError::CreditPoolExceeded(_) => ApiError::new(S::CONFLICT, "credit_pool_exceeded", detail),
-            DomainError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
-            DomainError::InvalidToken(_) => ApiError::new(S::GONE, "invalid_token", detail),
             DomainError::Validation { field, message } => ApiError::validation(&field, message),
+            other => ApiError::of(other.code(), other.to_string()),
         }
     }
 }
@@ -116,26 +116,17 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> ApiError {
         match e {
             ServiceError::Domain(d) => d.into(),
-            ServiceError::Unauthenticated => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "wrong email or password, or no valid session",
-            ),
+            ServiceError::Unauthenticated => {
+                ApiError::of(Code::Unauthenticated, "wrong email or password, or no valid session")
+            }
             ServiceError::RateLimited { retry_after } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("too many attempts; retry in {retry_after} s"),
-                );
+                let mut e = ApiError::of(Code::RateLimited, format!("too many attempts; retry in {retry_after} s"));
                 e.retry_after = Some(retry_after.max(1));
                 e
             }
             ServiceError::Blocked { code, message, entries } => {
-                let status = match code {
-                    "not_found" => StatusCode::NOT_FOUND,
-                    _ => StatusCode::CONFLICT,
-                };
-                let mut e = ApiError::new(status, code, message);
+                // The bulk change's code is one of the table's; were it not, it is still a conflict.
+                let mut e = ApiError::of(Code::parse(code).unwrap_or(Code::Conflict), message);
                 e.problem.blocked = entries
                     .into_iter()
                     .map(|(user_id, code, message)| BlockedEntry { user_id, code: code.to_owned(), message })
@@ -164,3 +155,32 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_real_status() {
+        for c in Code::ALL {
+            let e = ApiError::of(*c, "x");
+            assert_eq!(e.problem.status, c.status(), "{c}");
+            assert_eq!(e.problem.code, c.as_str());
+            assert_ne!(e.problem.title, "Error", "{c}: {} has no reason phrase", c.status());
+        }
+    }
+
+    #[test]
+    fn domain_refusals_answer_their_code_and_status() {
+        let e = ApiError::from(DomainError::LastOwner("no owner left".into()));
+        assert_eq!(
+            (e.problem.status, e.problem.code.as_str(), e.problem.detail.as_str()),
+            (409, "last_owner", "no owner left")
+        );
+        let e = ApiError::from(DomainError::invalid("email", "is malformed"));
+        assert_eq!((e.problem.status, e.problem.code.as_str()), (422, "validation"));
+        assert_eq!(e.problem.detail, "email is malformed");
+        let e = ApiError::from(DomainError::InvalidToken("used".into()));
+        assert_eq!((e.problem.status, e.problem.code.as_str()), (410, "invalid_token"));
+    }
+}
