@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use lyceum::config::ServeArgs;
 use lyceum::dataset::{Options, Scale, Sizes};
-use lyceum::service::Lyceum;
+use lyceum::kernel::Lyceum;
 
 /// An opened dataset. Holds a generated dataset's temp dir until dropped.
 pub struct Dataset {

@@ -1,8 +1,9 @@
 //! A small hand-made population, written into a Lyceum database through Lyceum's own store
 //! functions: the correctness test's world (every role, alone and combined, in two organisations).
 
-use lyceum::service::Lyceum;
-use lyceum::store::{members, orgs, users};
+use lyceum::accounts::queries::users;
+use lyceum::kernel::Lyceum;
+use lyceum::tenancy::queries::{members, orgs};
 use lyceum_domain::{OrgRole, WorkspaceRole};
 use uuid::Uuid;
 
@@ -47,7 +48,7 @@ pub fn tiny() -> Population {
 
 /// Writes a population into an empty Lyceum database, in one transaction.
 pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<()> {
-    let now = lyceum::db::now_ms();
+    let now = lyceum::kernel::db::now_ms();
     let mut tx = lyceum.pool.begin().await?;
     let mut people: Vec<Uuid> = population.org_members.iter().map(|(_, user, _)| *user).collect();
     people.extend(&population.outsiders);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cedar_policy::Request;
-use lyceum::service::Lyceum;
+use lyceum::kernel::Lyceum;
 use lyceum_domain::Permission;
 
 use crate::agreement::{self, Tally};
@@ -78,7 +78,10 @@ impl Suite {
             let (user, permission, ws) = &self.lyceum_requests[i];
             hot_async.push(self.lyceum.may(user, *permission, ws).await?);
         }
-        anyhow::ensure!(self.lyceum.caches.grants.cached_users() == cached, "the warm Lyceum::may went to the database");
+        anyhow::ensure!(
+            self.lyceum.caches.grants.cached_users() == cached,
+            "the warm Lyceum::may went to the database"
+        );
         let cedar =
             (0..n).map(|i| self.cedar.is_authorized_strict(&self.cedar_requests[i])).collect::<anyhow::Result<_>>()?;
         let casbin =

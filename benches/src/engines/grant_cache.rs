@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use lyceum::service::grants::{GrantCache, UserRoles};
+use lyceum::kernel::caches::grants::{GrantCache, UserRoles};
 use lyceum_domain::{OrgRole, WorkspaceRole};
 use uuid::Uuid;
 

@@ -6,8 +6,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::ServeArgs;
+use crate::kernel::{Lyceum, Settings};
 use crate::security::ratelimit::{Limiter, Limits};
-use crate::service::{Lyceum, Settings};
 use crate::web::{AppState, WebSettings};
 
 /// A built application, not yet serving.
@@ -23,9 +23,10 @@ const HOUR_MS: i64 = 3_600_000;
 pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
     std::fs::create_dir_all(&args.store.data_dir)
         .with_context(|| format!("creating {}", args.store.data_dir.display()))?;
-    let (pool, backend) =
-        crate::db::connect(&args.store.url(), args.db_connections).await.context("connecting to the database")?;
-    crate::db::migrate(&pool, backend).await.context("applying migrations")?;
+    let (pool, backend) = crate::kernel::db::connect(&args.store.url(), args.db_connections)
+        .await
+        .context("connecting to the database")?;
+    crate::kernel::db::migrate(&pool, backend).await.context("applying migrations")?;
     let base_url = args.base_url();
     let mailer = lyceum_mail::Worker::new(
         pool.clone(),
@@ -53,10 +54,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
             invitations_per_actor: Limiter::per_minute(args.invite_rate_per_actor),
         },
         mail_wakeup: mailer.notifier(),
-        caches: crate::service::caches::Caches::new(args.member_directory_capacity),
+        caches: crate::kernel::caches::Caches::new(args.member_directory_capacity),
     };
-    if lyceum.backend == crate::db::Backend::Postgres {
-        crate::service::invalidation::start(&args.store.url(), lyceum.caches.clone())
+    if lyceum.backend == crate::kernel::db::Backend::Postgres {
+        crate::kernel::caches::invalidation::start(&args.store.url(), lyceum.caches.clone())
             .await
             .context("listening for cache invalidations")?;
     }
@@ -68,7 +69,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
     };
     crate::web::system::metrics_handle();
     let state = AppState { lyceum: Arc::new(lyceum), web: Arc::new(web) };
-    let router = crate::web::router(state.clone());
+    let router = crate::routes::router(state.clone());
     Ok(App { state, router, mailer })
 }
 

@@ -95,8 +95,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::app::serve(*args).await?,
         Command::Migrate(store) => {
             std::fs::create_dir_all(&store.data_dir)?;
-            let (pool, backend) = crate::db::connect(&store.url(), 2).await?;
-            crate::db::migrate(&pool, backend).await?;
+            let (pool, backend) = crate::kernel::db::connect(&store.url(), 2).await?;
+            crate::kernel::db::migrate(&pool, backend).await?;
             println!("migrations applied ({backend:?})");
         }
         Command::Admin { command: AdminCommand::Create { store, email, name, password_stdin: _ } } => {
@@ -116,10 +116,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Audit { command: AuditCommand::Verify(store) } => {
-            let (pool, backend) = crate::db::connect(&store.url(), 2).await?;
-            crate::db::migrate(&pool, backend).await?;
+            let (pool, backend) = crate::kernel::db::connect(&store.url(), 2).await?;
+            crate::kernel::db::migrate(&pool, backend).await?;
             let mut conn = pool.acquire().await?;
-            let (checked, breaks) = crate::store::audit::verify(&mut conn).await?;
+            let (checked, breaks) = crate::kernel::audit_chain::verify(&mut conn).await?;
             if breaks.is_empty() {
                 // The heads, to record outside the database: a later verify against a recorded
                 // head also catches a rewrite of a chain's tail.
@@ -147,8 +147,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 /// `demo --scale`: generates, then tells people (stderr) and scripts (the last line of stdout, JSON).
 async fn generate_dataset(store: &StoreArgs, options: &crate::dataset::Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(&store.data_dir).with_context(|| format!("creating {}", store.data_dir.display()))?;
-    let (pool, backend) = crate::db::connect(&store.url(), 2).await.context("connecting to the database")?;
-    crate::db::migrate(&pool, backend).await.context("applying migrations")?;
+    let (pool, backend) = crate::kernel::db::connect(&store.url(), 2).await.context("connecting to the database")?;
+    crate::kernel::db::migrate(&pool, backend).await.context("applying migrations")?;
     let summary = crate::dataset::generate(&pool, backend, options).await?;
     eprintln!("{}", summary.describe());
     println!("{}", serde_json::to_string(&summary)?);

@@ -17,7 +17,7 @@ pub struct StoreArgs {
 impl StoreArgs {
     /// The database URL in force.
     pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| crate::db::sqlite_url_in(&self.data_dir))
+        self.database_url.clone().unwrap_or_else(|| crate::kernel::db::sqlite_url_in(&self.data_dir))
     }
 }
 

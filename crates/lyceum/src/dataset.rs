@@ -19,9 +19,9 @@ use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqlx::{AnyPool, Connection};
 
-use crate::db::{now_ms, Backend};
+use crate::kernel::db::{now_ms, Backend};
+use crate::kernel::sql::Conn;
 use crate::security::password;
-use crate::store::Conn;
 use plan::Plan;
 
 /// The known owner's address.

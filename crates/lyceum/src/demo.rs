@@ -1,12 +1,12 @@
 //! The demo organisation: a living product for a newcomer — workspaces, members in every role,
 //! people who have not signed in yet (Pending), and invitations waiting for an answer.
 
-use crate::db::{new_id, now_ms};
+use crate::accounts::queries::users::{self, NewUser};
+use crate::kernel::db::{new_id, now_ms};
+use crate::kernel::{Caller, Lyceum, Origin, Principal, UserRef};
 use crate::security::password;
-use crate::service::members::Target;
-use crate::service::orgs::NewOrg;
-use crate::service::{Caller, Lyceum, Origin, Principal, UserRef};
-use crate::store::users::{self, NewUser};
+use crate::tenancy::members::Target;
+use crate::tenancy::orgs::NewOrg;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "lyceum demo password";

@@ -1,14 +1,17 @@
 //! The Lyceum server: storage, use cases, HTTP API and CLI wiring. The domain (roles, permission
 //! engine, rules) lives in `lyceum-domain`; mail delivery in `lyceum-mail`.
 
+pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod dataset;
-pub mod db;
 pub mod demo;
+pub mod kernel;
 pub mod logging;
+pub mod routes;
 pub mod security;
-pub mod service;
-pub mod store;
+pub mod tenancy;
 pub mod web;

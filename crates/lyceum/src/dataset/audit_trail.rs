@@ -17,9 +17,9 @@ use sqlx::Connection;
 use super::bulk;
 use super::names;
 use super::plan::{Plan, DAY_MS};
-use crate::db::{new_id, rfc3339, Backend};
-use crate::store::audit::{EventRow, GENESIS};
-use crate::store::Conn;
+use crate::kernel::audit_chain::{EventRow, GENESIS};
+use crate::kernel::db::{new_id, rfc3339, Backend};
+use crate::kernel::sql::Conn;
 
 const EVENTS_PER_TRANSACTION: usize = 100_000;
 

@@ -3,10 +3,10 @@
 
 use indicatif::ProgressBar;
 
-pub use crate::store::multi_row::{rows_per_statement, AnyQuery, Row};
+pub use crate::kernel::multi_row::{rows_per_statement, AnyQuery, Row};
 
-use crate::db::Backend;
-use crate::store::{multi_row, Conn};
+use crate::kernel::db::Backend;
+use crate::kernel::{multi_row, sql::Conn};
 
 /// Inserts `rows` on the caller's connection or transaction, advancing `progress` per statement.
 pub async fn insert<R: Row>(conn: &mut Conn, backend: Backend, rows: &[R], progress: &ProgressBar) -> sqlx::Result<()> {

@@ -7,8 +7,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 
 use super::{names, Sizes, OWNER_EMAIL};
-use crate::db::new_id;
-use crate::store::orgs::WorkspaceRow;
+use crate::kernel::db::new_id;
+use crate::tenancy::queries::orgs::WorkspaceRow;
 
 pub const DAY_MS: i64 = 86_400_000;
 pub const YEAR_MS: i64 = 365 * DAY_MS;

@@ -76,7 +76,7 @@ impl Row for WorkspaceMember {
 
 impl Row for Invitation {
     const TABLE: &'static str = "invitations";
-    const COLUMNS: &'static [&'static str] = crate::store::invitations::INSERT_COLUMNS;
+    const COLUMNS: &'static [&'static str] = crate::tenancy::queries::invitations::INSERT_COLUMNS;
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         q.bind(&self.id)
             .bind(&self.org_id)

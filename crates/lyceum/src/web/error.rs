@@ -9,7 +9,7 @@ use lyceum_domain::{Code, DomainError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::service::ServiceError;
+use crate::kernel::ServiceError;
 
 /// A field that failed validation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -94,7 +94,7 @@ impl ApiError {
     }
 
     fn internal(err: &dyn std::fmt::Display) -> ApiError {
-        let id = crate::db::new_id();
+        let id = crate::kernel::db::new_id();
         tracing::error!(correlation_id = %id, error = %err, "unexpected error");
         let mut e = ApiError::of(Code::Internal, "something went wrong on our side");
         e.problem.correlation_id = Some(id);

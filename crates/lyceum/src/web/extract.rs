@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::service::{Caller, Origin};
+use crate::kernel::{Caller, Origin};
 
 /// The session cookie's name (API.md).
 pub const SESSION_COOKIE: &str = "lyceum_session";

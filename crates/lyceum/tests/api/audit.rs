@@ -3,7 +3,7 @@
 //! changes leave no trace; the per-organisation hash chain, its append-only table, tamper
 //! detection, and `lyceum audit verify`.
 
-use lyceum::store::audit::{self, EventRow};
+use lyceum::kernel::audit_chain::{self as audit, EventRow};
 use serde_json::{json, Value};
 
 use crate::support::{Client, Owner, TestApp, PASSWORD};

@@ -31,7 +31,7 @@ async fn generates_the_organisation_asked_for() {
     assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 20);
     assert_eq!(app.count("SELECT COUNT(*) FROM workspace_members").await, s.workspace_memberships as i64);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events").await, 3_000);
-    let now = lyceum::db::now_ms();
+    let now = lyceum::kernel::db::now_ms();
     let pending = format!(
         "SELECT COUNT(*) FROM invitations WHERE accepted_at IS NULL AND revoked_at IS NULL AND expires_at > {now}"
     );
@@ -74,7 +74,7 @@ async fn generates_the_organisation_asked_for() {
 
     // The chain verifies as `lyceum audit verify` checks it.
     let mut conn = app.pool().acquire().await.unwrap();
-    let (checked, breaks) = lyceum::store::audit::verify(&mut conn).await.unwrap();
+    let (checked, breaks) = lyceum::kernel::audit_chain::verify(&mut conn).await.unwrap();
     drop(conn);
     assert_eq!((checked, breaks), (3_000, vec![]));
 

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use lyceum::store::members::{self, ListQuery, MemberRow, Scope};
-use lyceum::store::users::{self, NewUser};
+use lyceum::accounts::queries::users::{self, NewUser};
+use lyceum::tenancy::queries::members::{self, ListQuery, MemberRow, Scope};
 use serde_json::{json, Value};
 use uuid::Uuid;
 

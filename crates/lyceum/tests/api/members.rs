@@ -947,6 +947,6 @@ async fn sixteen_concurrent_role_changes_of_one_member_serialise_and_are_each_au
     )
     .await;
     let mut conn = app.pool().acquire().await.unwrap();
-    let (_, breaks) = lyceum::store::audit::verify(&mut conn).await.unwrap();
+    let (_, breaks) = lyceum::kernel::audit_chain::verify(&mut conn).await.unwrap();
     assert_eq!(breaks, vec![], "the chain holds under concurrency");
 }

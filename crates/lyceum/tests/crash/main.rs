@@ -93,10 +93,10 @@ impl Store {
                 let server_url = format!("{url}&application_name={schema}");
                 (url, Some(server_url), Some(schema.clone()), Some(PgSchema { admin_url, schema }))
             }
-            Err(_) => (lyceum::db::sqlite_url_in(&data_dir), None, None, None),
+            Err(_) => (lyceum::kernel::db::sqlite_url_in(&data_dir), None, None, None),
         };
-        let (pool, backend) = lyceum::db::connect(&test_url, 3).await.unwrap();
-        lyceum::db::migrate(&pool, backend).await.unwrap();
+        let (pool, backend) = lyceum::kernel::db::connect(&test_url, 3).await.unwrap();
+        lyceum::kernel::db::migrate(&pool, backend).await.unwrap();
         Store {
             root,
             data_dir,
@@ -354,7 +354,7 @@ async fn create_org(server: &Server) -> Org {
 /// Inserts `N` accounts, guests of the organisation, in one transaction; returns their ids.
 async fn seed_people(store: &Store, org: &Org) -> Vec<String> {
     let ids: Vec<String> = (0..N).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let now = lyceum::db::now_ms();
+    let now = lyceum::kernel::db::now_ms();
     let mut tx = store.pool.begin().await.unwrap();
     for (chunk_no, chunk) in ids.chunks(500).enumerate() {
         let users: Vec<String> = chunk
@@ -386,7 +386,7 @@ async fn seed_people(store: &Store, org: &Org) -> Vec<String> {
 
 /// Makes every seeded person a learner of the workspace again, in one transaction.
 async fn seed_workspace(store: &Store, org: &Org, ids: &[String]) {
-    let now = lyceum::db::now_ms();
+    let now = lyceum::kernel::db::now_ms();
     let mut tx = store.pool.begin().await.unwrap();
     for chunk in ids.chunks(500) {
         let rows: Vec<String> = chunk

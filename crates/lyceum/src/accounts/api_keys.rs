@@ -1,0 +1,117 @@
+//! API keys: created by organisation owners (shown once), listed without secrets, revoked with
+//! immediate effect. A key's role is checked against its creator's like any role assignment.
+
+use lyceum_domain::text::parse_name;
+use lyceum_domain::{rules, DomainError, OrgRole, Permission, WorkspaceRole};
+use serde_json::json;
+
+use crate::accounts::store::api_keys::{self, ApiKeyRow};
+use crate::kernel::access::{org_access, resolve, Roles};
+use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::db::{new_id, now_ms, parse_rfc3339, rfc3339};
+use crate::kernel::{Caller, Lyceum, Result};
+use crate::security::tokens;
+use crate::tenancy::queries::orgs;
+
+pub struct NewKey {
+    pub name: String,
+    pub role: String,
+    pub workspace_id: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl Lyceum {
+    /// Creates a key; returns the row and the secret, which is never shown again.
+    pub async fn create_api_key(&self, caller: &Caller, org_id: &str, input: NewKey) -> Result<(ApiKeyRow, String)> {
+        let name = parse_name("name", &input.name)?;
+        let now = now_ms();
+        let expires_at = match &input.expires_at {
+            Some(s) => {
+                let t =
+                    parse_rfc3339(s).ok_or_else(|| DomainError::invalid("expires_at", "must be an RFC 3339 time"))?;
+                if t <= now {
+                    return Err(DomainError::invalid("expires_at", "must be in the future").into());
+                }
+                Some(t)
+            }
+            None => None,
+        };
+        let mut tx = self.begin_org_change(org_id).await?;
+        let access = org_access(&mut tx, Roles::Locked, caller, org_id).await?;
+        // Only a person makes keys; a foreign organisation is not found first (rule 4).
+        let person = caller.person()?.clone();
+        access.require_in_org(Permission::ApiKeysManage)?;
+        match &input.workspace_id {
+            Some(ws_id) => {
+                orgs::workspace(&mut tx, ws_id).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
+                let access = resolve(&mut tx, Roles::Locked, caller, org_id, Some(ws_id)).await?;
+                rules::check_assign_workspace_role(&access, WorkspaceRole::parse(&input.role)?)?;
+            }
+            None => {
+                let access = resolve(&mut tx, Roles::Locked, caller, org_id, None).await?;
+                rules::check_assign_org_role(&access, OrgRole::parse(&input.role)?)?;
+            }
+        }
+        let secret = tokens::new_api_key();
+        let row = ApiKeyRow {
+            id: new_id(),
+            org_id: org_id.to_owned(),
+            name,
+            prefix: secret.prefix,
+            secret_hash: secret.hash,
+            role: input.role,
+            workspace_id: input.workspace_id,
+            created_by: person.id,
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        api_keys::insert(&mut tx, &row).await?;
+        let entry = Entry {
+            org_id: Some(org_id.to_owned()),
+            workspace_id: row.workspace_id.clone(),
+            action: "api_key.created",
+            target_type: "api_key",
+            target_id: row.id.clone(),
+            before: None,
+            after: Some(
+                json!({"name": row.name, "prefix": row.prefix, "role": row.role, "expires_at": row.expires_at.map(rfc3339)}),
+            ),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        Ok((row, secret.key))
+    }
+
+    /// The organisation's keys (never their secrets).
+    pub async fn list_api_keys(&self, caller: &Caller, org_id: &str) -> Result<Vec<ApiKeyRow>> {
+        let mut conn = self.pool.acquire().await?;
+        org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
+        Ok(api_keys::list(&mut conn, org_id).await?)
+    }
+
+    /// Revokes a key: the very next request with it is refused.
+    pub async fn revoke_api_key(&self, caller: &Caller, org_id: &str, key_id: &str) -> Result<()> {
+        let mut tx = self.begin_org_change(org_id).await?;
+        org_access(&mut tx, Roles::Locked, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
+        let key = api_keys::by_id(&mut tx, org_id, key_id).await?.ok_or(DomainError::NotFound)?;
+        let now = now_ms();
+        tx.forget_key(&key.id).await?;
+        if !api_keys::revoke(&mut tx, &key.id, now).await? {
+            return Err(DomainError::Conflict("this key is already revoked".into()).into());
+        }
+        let entry = Entry {
+            org_id: Some(org_id.to_owned()),
+            workspace_id: key.workspace_id.clone(),
+            action: "api_key.revoked",
+            target_type: "api_key",
+            target_id: key.id.clone(),
+            before: Some(json!({"name": key.name, "prefix": key.prefix})),
+            after: Some(json!({"revoked_at": rfc3339(now)})),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

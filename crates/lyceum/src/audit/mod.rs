@@ -1,0 +1,5 @@
+//! The audit wing: the audit trail (list, export) and the permission questions (permissions, check).
+
+pub mod api;
+pub mod pages;
+pub mod trail;

@@ -1,0 +1,65 @@
+//! The workspace dashboard: who is here and what the viewer may do.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::web::ui::session::{render, service_error_page, Viewer};
+use crate::web::ui::shell::{Context, Shell};
+use crate::web::AppState;
+
+/// This wing's page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/w/{ws}", get(dashboard))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/workspace.html")]
+struct Dashboard {
+    shell: Shell,
+    members: usize,
+    more_members: bool,
+    can_view_members: bool,
+    credit_limit: i64,
+    credits_used: i64,
+    permissions: Vec<&'static str>,
+}
+
+/// The workspace dashboard: who is here and what the viewer may do.
+pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): Path<String>) -> Response {
+    let lyceum = &state.lyceum;
+    let run = async {
+        let shell = Shell::build(lyceum, &viewer, "Dashboard", Context::Workspace(&ws), "dashboard").await?;
+        let permissions = lyceum.permissions(&viewer.caller, &ws, None).await?.permissions;
+        let can_view_members = permissions.contains(&"members.view");
+        let (members, more_members) = if can_view_members {
+            let filter = crate::tenancy::members::MemberFilter { limit: Some(500), ..Default::default() };
+            let page =
+                lyceum.list_members(&viewer.caller, crate::tenancy::members::Target::Workspace(&ws), filter).await?;
+            (page.items.len(), page.next_cursor.is_some())
+        } else {
+            (0, false)
+        };
+        let org = shell.org_id.clone().unwrap_or_default();
+        let ws_row = lyceum.list_workspaces(&viewer.caller, &org).await?.into_iter().find(|w| w.id == ws);
+        let (credit_limit, credits_used) = ws_row.map_or((0, 0), |w| (w.credit_limit, w.credits_used));
+        Ok::<_, crate::kernel::ServiceError>(Dashboard {
+            shell,
+            members,
+            more_members,
+            can_view_members,
+            credit_limit,
+            credits_used,
+            permissions,
+        })
+    };
+    match run.await {
+        Ok(page) => {
+            let flash = page.shell.flash.is_some();
+            render(&page, flash)
+        }
+        Err(e) => service_error_page(e),
+    }
+}

@@ -1,0 +1,141 @@
+//! A transaction that changes data, and the organisations whose people it may affect.
+//!
+//! Every use case that writes opens a `Change`. Locking an organisation (or naming one whose
+//! memberships the change touches) records it; `commit` then drops those organisations from the
+//! grant cache on this node, and — on PostgreSQL — a `NOTIFY` sent inside the transaction tells
+//! every other node sharing the database at the moment of commit (nothing is sent on rollback).
+//! The member directory forgets the same organisations; credentials (sessions, API keys) and the
+//! people whose profile changed are forgotten the same way. A raw transaction cannot be
+//! committed through a `Change`, so no write path can forget to invalidate.
+//!
+//! Notification payloads: `<organisation id>`, `*` (everything), `session:<token hash>`,
+//! `user:<user id>` (all of a user's sessions), `key:<api key id>`.
+
+use std::ops::{Deref, DerefMut};
+
+use sqlx::{Any, AnyConnection, Transaction};
+use uuid::Uuid;
+
+use super::caches::Caches;
+use super::Result;
+use crate::kernel::db::Backend;
+
+/// The PostgreSQL channel carrying invalidations.
+pub const GRANTS_CHANNEL: &str = "lyceum_grants";
+
+pub struct Change {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    caches: Caches,
+    touched: Vec<Uuid>,
+    forgotten: Vec<Forget>,
+    everything: bool,
+}
+
+/// A credential to forget after commit.
+enum Forget {
+    Session(String),
+    User(String),
+    Key(String),
+}
+
+impl Change {
+    pub(super) fn new(tx: Transaction<'static, Any>, backend: Backend, caches: Caches) -> Change {
+        Change { tx, backend, caches, touched: Vec::new(), forgotten: Vec::new(), everything: false }
+    }
+
+    /// Takes an organisation's write lock (every change to an organisation is serialised by it)
+    /// and records the organisation; `false` if there is no such organisation.
+    pub async fn lock_org(&mut self, org_id: &str) -> Result<bool> {
+        if !crate::tenancy::queries::orgs::lock(&mut self.tx, org_id).await? {
+            return Ok(false);
+        }
+        self.touch_org(org_id).await?;
+        Ok(true)
+    }
+
+    /// Records that this change affects who holds what in an organisation.
+    pub async fn touch_org(&mut self, org_id: &str) -> Result<()> {
+        let Ok(org) = Uuid::parse_str(org_id) else { return Ok(()) };
+        if self.touched.contains(&org) {
+            return Ok(());
+        }
+        self.touched.push(org);
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, org_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a session (by token hash) once this change commits.
+    pub async fn forget_session(&mut self, token_hash: &str) -> Result<()> {
+        self.forget(Forget::Session(token_hash.to_owned()), format!("session:{token_hash}")).await
+    }
+
+    /// Forgets every session of a user, and the member lists holding their name and email, once
+    /// this change commits (their account changed).
+    pub async fn forget_user(&mut self, user_id: &str) -> Result<()> {
+        self.forget(Forget::User(user_id.to_owned()), format!("user:{user_id}")).await
+    }
+
+    /// Forgets an API key (by id) once this change commits.
+    pub async fn forget_key(&mut self, key_id: &str) -> Result<()> {
+        self.forget(Forget::Key(key_id.to_owned()), format!("key:{key_id}")).await
+    }
+
+    async fn forget(&mut self, what: Forget, payload: String) -> Result<()> {
+        self.forgotten.push(what);
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, &payload).await?;
+        }
+        Ok(())
+    }
+
+    /// Records that this change affects every organisation (an instance administrator).
+    pub async fn touch_everything(&mut self) -> Result<()> {
+        self.everything = true;
+        if self.backend == Backend::Postgres {
+            notify(&mut self.tx, "*").await?;
+        }
+        Ok(())
+    }
+
+    /// Commits, then forgets on this node what the change touched.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        let caches = &self.caches;
+        if self.everything {
+            caches.everything_changed();
+        }
+        for what in self.forgotten {
+            match what {
+                Forget::Session(hash) => caches.credentials.forget_session(&hash),
+                Forget::User(id) => caches.user_changed(&id),
+                Forget::Key(id) => caches.credentials.forget_key(&id),
+            }
+        }
+        for org in self.touched {
+            caches.org_changed(org);
+        }
+        Ok(())
+    }
+}
+
+/// Sends an invalidation on PostgreSQL; delivered to listeners when the transaction commits.
+pub async fn notify(conn: &mut AnyConnection, payload: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(GRANTS_CHANNEL).bind(payload).execute(conn).await?;
+    Ok(())
+}
+
+impl Deref for Change {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Change {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}

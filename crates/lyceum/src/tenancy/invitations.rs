@@ -1,0 +1,492 @@
+//! Inviting people (PRODUCT.md §3 "Invite members"): many addresses at once, one outcome each,
+//! seats checked for the whole batch under the organisation's write lock, emails through the
+//! outbox in the same transaction. Also resend, revoke, look up by token and accept.
+
+use std::collections::{HashMap, HashSet};
+
+use lyceum_domain::invitation::{outcome_for, Known, Outcome};
+use lyceum_domain::{parse_email_list, rules, DomainError, EmailListEntry, OrgRole, Permission, WorkspaceRole};
+use serde_json::json;
+
+use crate::accounts::queries::users;
+use crate::kernel::access::{org_access, workspace_access, Roles};
+use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::db::{new_id, now_ms, rfc3339};
+use crate::kernel::sql::Conn;
+use crate::kernel::{Caller, Lyceum, Result};
+use crate::security::tokens;
+use crate::tenancy::members::Target;
+use crate::tenancy::store::invitations::{self, InvitationRow, Issued};
+use crate::tenancy::store::members::{self, NewMember, Scope};
+use crate::tenancy::store::orgs;
+
+/// One address's outcome.
+#[derive(Debug, Clone)]
+pub struct InviteResult {
+    pub email: String,
+    pub outcome: Outcome,
+    pub invitation_id: Option<String>,
+}
+
+/// What a token offers, for the landing page.
+pub struct TokenInfo {
+    pub organization_name: String,
+    pub workspace_name: Option<String>,
+    pub email: String,
+    pub role: String,
+}
+
+/// What to write for one valid address, decided before anything is written.
+enum Plan {
+    Nothing,
+    AddToWorkspace {
+        user_id: String,
+        status: String,
+    },
+    /// `new_seat`: false when the address already holds a seat through an outstanding invitation.
+    AddPending {
+        user_id: String,
+        new_seat: bool,
+    },
+    /// `new_seat`: false when the address already holds a seat through another outstanding
+    /// invitation of the organisation.
+    Invite {
+        existing: Option<InvitationRow>,
+        new_seat: bool,
+    },
+}
+
+impl Lyceum {
+    fn invitation_link(&self, token: &str) -> String {
+        format!("{}/invite/{token}", self.settings.base_url.trim_end_matches('/'))
+    }
+
+    /// Invites a batch of addresses to an organisation (org role) or a workspace (workspace role).
+    pub async fn invite(
+        &self,
+        caller: &Caller,
+        target: Target<'_>,
+        emails: &[String],
+        role: &str,
+    ) -> Result<Vec<InviteResult>> {
+        self.throttle(&self.limits.invitations_per_actor, &caller.key())?;
+        let entries = parse_email_list(emails.iter().map(String::as_str));
+        if entries.is_empty() {
+            return Err(DomainError::invalid("emails", "must contain at least one address").into());
+        }
+        if entries.len() > self.settings.max_invitation_batch {
+            return Err(DomainError::invalid(
+                "emails",
+                format!("must contain at most {} addresses", self.settings.max_invitation_batch),
+            )
+            .into());
+        }
+        let (org_id, ws_id) = match target {
+            Target::Org(org) => (org.to_owned(), None),
+            Target::Workspace(ws) => (self.org_of_workspace(ws).await?, Some(ws.to_owned())),
+        };
+        let mut tx = self.begin_org_change(&org_id).await?;
+        let ws = match &ws_id {
+            Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
+            None => None,
+        };
+        // Roles: the org role granted, and the workspace role when the target is a workspace.
+        let (org_role, ws_role) = match &ws {
+            Some(w) => {
+                let access = workspace_access(&mut tx, Roles::Locked, caller, &w.org_id, &w.id).await?;
+                let r = WorkspaceRole::parse(role)?;
+                rules::check_assign_workspace_role(&access, r)?;
+                access.require_in_workspace(Permission::MembersInvite)?;
+                (OrgRole::Guest, Some(r))
+            }
+            None => {
+                let access = org_access(&mut tx, Roles::Locked, caller, &org_id).await?;
+                let r = OrgRole::parse(role)?;
+                rules::check_assign_org_role(&access, r)?;
+                access.require_in_org(Permission::MembersInvite)?;
+                (r, None)
+            }
+        };
+        let org = orgs::by_id(&mut tx, &org_id).await?.ok_or(DomainError::NotFound)?;
+        let now = now_ms();
+        let valid: Vec<String> = entries
+            .iter()
+            .filter_map(|e| match e {
+                EmailListEntry::Valid(e) => Some(e.to_string()),
+                EmailListEntry::Invalid(_) => None,
+            })
+            .collect();
+        let plans = self.plan_invitations(&mut tx, &org_id, ws_id.as_deref(), &valid, now).await?;
+        let wanted = plans
+            .values()
+            .filter(|p| matches!(p, Plan::AddPending { new_seat: true, .. } | Plan::Invite { new_seat: true, .. }))
+            .count() as i64;
+        let used = members::seats_used(&mut tx, &org_id, now).await?;
+        rules::check_seats(org.seats, used, wanted)?;
+
+        let inviter = caller.display_name();
+        let ws_name = ws.as_ref().map(|w| w.name.clone());
+        let expires_at = now + self.settings.invitation_ttl_ms;
+        let sign_in_link = format!("{}/login", self.settings.base_url.trim_end_matches('/'));
+        // Every write is gathered first, in address order, then made with multi-row statements:
+        // one statement per table and thousand rows rather than a few round trips per address.
+        let mut org_members = Vec::new();
+        let mut ws_members = Vec::new();
+        let mut new_invitations = Vec::new();
+        let mut reissued = Vec::new();
+        let mut mails = Vec::new();
+        let mut events = Vec::new();
+        let mut results = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let email = match entry {
+                EmailListEntry::Invalid(raw) => {
+                    results.push(InviteResult { email: raw.clone(), outcome: Outcome::Invalid, invitation_id: None });
+                    continue;
+                }
+                EmailListEntry::Valid(e) => e.to_string(),
+            };
+            let plan = plans.get(&email).unwrap_or(&Plan::Nothing);
+            let (outcome, invitation_id) = match plan {
+                Plan::Nothing => (Outcome::AlreadyMember, None),
+                Plan::AddToWorkspace { user_id, status } => {
+                    if let Some(r) = ws_role {
+                        ws_members.push(NewMember { user_id, role: r.as_str(), status });
+                    }
+                    events.push(member_added(&org_id, &ws_id, user_id, &email, role, status));
+                    (Outcome::Added, None)
+                }
+                Plan::AddPending { user_id, .. } => {
+                    org_members.push(NewMember { user_id, role: org_role.as_str(), status: "pending" });
+                    if let Some(r) = ws_role {
+                        ws_members.push(NewMember { user_id, role: r.as_str(), status: "pending" });
+                    }
+                    mails.push(lyceum_mail::templates::added(&lyceum_mail::templates::Added {
+                        to: &email,
+                        organization: &org.name,
+                        workspace: ws_name.as_deref(),
+                        inviter: &inviter,
+                        role,
+                        link: &sign_in_link,
+                    }));
+                    events.push(member_added(&org_id, &ws_id, user_id, &email, role, "pending"));
+                    (Outcome::Pending, None)
+                }
+                Plan::Invite { existing, .. } => {
+                    let token = tokens::random_token();
+                    let invitation = InvitationRow {
+                        id: existing.as_ref().map_or_else(new_id, |i| i.id.clone()),
+                        org_id: org_id.clone(),
+                        email: email.clone(),
+                        org_role: org_role.as_str().to_owned(),
+                        workspace_id: ws_id.clone(),
+                        workspace_role: ws_role.map(|r| r.as_str().to_owned()),
+                        invited_by: caller.user_id().map(str::to_owned),
+                        created_at: now,
+                        expires_at,
+                        accepted_at: None,
+                        revoked_at: None,
+                    };
+                    mails.push(self.invitation_email(&invitation, &org.name, ws_name.as_deref(), &inviter, &token));
+                    events.push(Entry {
+                        org_id: Some(org_id.clone()),
+                        workspace_id: ws_id.clone(),
+                        action: if existing.is_some() { "invitation.resent" } else { "invitation.sent" },
+                        target_type: "invitation",
+                        target_id: invitation.id.clone(),
+                        before: None,
+                        after: Some(json!({"email": email, "org_role": invitation.org_role, "workspace_role": invitation.workspace_role, "expires_at": rfc3339(expires_at)})),
+                    });
+                    let id = invitation.id.clone();
+                    let issued = Issued { invitation, token_hash: tokens::hash_secret(&token) };
+                    match existing {
+                        Some(_) => reissued.push(issued),
+                        None => new_invitations.push(issued),
+                    }
+                    (Outcome::Invited, Some(id))
+                }
+            };
+            results.push(InviteResult { email, outcome, invitation_id });
+        }
+        // Org memberships first: a workspace membership refers to its org membership.
+        members::insert_many(&mut tx, Scope::Org(&org_id), &org_id, &org_members, now).await?;
+        if let Some(ws) = &ws_id {
+            members::insert_many(&mut tx, Scope::Workspace(ws), &org_id, &ws_members, now).await?;
+        }
+        invitations::insert_many(&mut tx, &new_invitations).await?;
+        invitations::reissue_many(&mut tx, &reissued).await?;
+        lyceum_mail::enqueue_many(&mut tx, &mails, now).await?;
+        audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
+        tx.commit().await?;
+        if !mails.is_empty() {
+            self.wake_mailer();
+        }
+        Ok(results)
+    }
+
+    /// Decides, for each valid address, what the batch will do; reads only.
+    async fn plan_invitations(
+        &self,
+        conn: &mut Conn,
+        org_id: &str,
+        ws_id: Option<&str>,
+        emails: &[String],
+        now: i64,
+    ) -> Result<HashMap<String, Plan>> {
+        let accounts: HashMap<String, String> =
+            users::by_emails(conn, emails).await?.into_iter().map(|u| (u.email, u.id)).collect();
+        let user_ids: Vec<String> = accounts.values().cloned().collect();
+        let org_status: HashMap<String, String> =
+            members::org_statuses(conn, org_id, &user_ids).await?.into_iter().collect();
+        let in_ws: HashSet<String> = match ws_id {
+            Some(ws) => {
+                members::get_many(conn, Scope::Workspace(ws), &user_ids).await?.into_iter().map(|m| m.user_id).collect()
+            }
+            None => HashSet::new(),
+        };
+        let outstanding = invitations::outstanding_for(conn, org_id, emails, now).await?;
+        let mut outstanding_by_email: HashMap<&str, Vec<&InvitationRow>> = HashMap::new();
+        for i in &outstanding {
+            outstanding_by_email.entry(i.email.as_str()).or_default().push(i);
+        }
+        let mut plans = HashMap::with_capacity(emails.len());
+        for email in emails {
+            let user_id = accounts.get(email);
+            let known = match user_id {
+                None => Known::NoAccount,
+                Some(id) if !org_status.contains_key(id) => Known::OutsideOrg,
+                Some(id) if ws_id.is_some() && !in_ws.contains(id) => Known::InOrgNotInTarget,
+                Some(_) => Known::InTarget,
+            };
+            // Outstanding invitations of the organisation to this address: each holds its seat.
+            let held = outstanding_by_email.get(email.as_str()).map_or(&[][..], Vec::as_slice);
+            let plan = match (outcome_for(known), user_id) {
+                (Outcome::Added, Some(id)) => Plan::AddToWorkspace {
+                    user_id: id.clone(),
+                    status: org_status.get(id).cloned().unwrap_or_else(|| "accepted".into()),
+                },
+                (Outcome::Pending, Some(id)) => Plan::AddPending { user_id: id.clone(), new_seat: held.is_empty() },
+                (Outcome::Invited, _) => match held.iter().find(|i| i.workspace_id.as_deref() == ws_id) {
+                    Some(&same_scope) => Plan::Invite { existing: Some(same_scope.clone()), new_seat: false },
+                    None => Plan::Invite { existing: None, new_seat: held.is_empty() },
+                },
+                _ => Plan::Nothing,
+            };
+            plans.insert(email.clone(), plan);
+        }
+        Ok(plans)
+    }
+
+    /// The invitation email of `inv`, with the link of its (plain) token.
+    fn invitation_email(
+        &self,
+        inv: &InvitationRow,
+        org_name: &str,
+        ws_name: Option<&str>,
+        inviter: &str,
+        token: &str,
+    ) -> lyceum_mail::Envelope {
+        let link = self.invitation_link(token);
+        let role = inv.workspace_role.as_deref().unwrap_or(&inv.org_role);
+        lyceum_mail::templates::invitation(&lyceum_mail::templates::Invitation {
+            to: &inv.email,
+            organization: org_name,
+            workspace: ws_name,
+            inviter,
+            role,
+            link: &link,
+            expires: &rfc3339(inv.expires_at),
+        })
+    }
+
+    /// Loads an invitation and checks the caller may manage it (`members.invite` where it points);
+    /// 404 when it does not exist or the caller cannot see it. Called inside the change's
+    /// transaction, so roles are read under the organisation's lock.
+    async fn managed_invitation(&self, conn: &mut Conn, caller: &Caller, inv: InvitationRow) -> Result<InvitationRow> {
+        match &inv.workspace_id {
+            Some(ws_id) => {
+                let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
+                let access = workspace_access(conn, Roles::Locked, caller, &ws.org_id, &ws.id).await?;
+                if !access.may_in_workspace(Permission::MembersView) {
+                    return Err(DomainError::NotFound.into());
+                }
+                access.require_in_workspace(Permission::MembersInvite)?;
+            }
+            None => {
+                let access = org_access(conn, Roles::Locked, caller, &inv.org_id).await?;
+                if !access.may_in_org(Permission::MembersView) {
+                    return Err(DomainError::NotFound.into());
+                }
+                access.require_in_org(Permission::MembersInvite)?;
+            }
+        }
+        Ok(inv)
+    }
+
+    async fn invitation_for_change(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(crate::kernel::change::Change, InvitationRow)> {
+        let org_id = {
+            let mut conn = self.pool.acquire().await?;
+            invitations::by_id(&mut conn, id).await?.ok_or(DomainError::NotFound)?.org_id
+        };
+        let mut tx = self.begin_org_change(&org_id).await?;
+        let inv = invitations::by_id(&mut tx, id).await?.ok_or(DomainError::NotFound)?;
+        let inv = self.managed_invitation(&mut tx, caller, inv).await?;
+        Ok((tx, inv))
+    }
+
+    /// Sends an invitation again with a new token and expiry; the old token is dead.
+    pub async fn resend_invitation(&self, caller: &Caller, id: &str) -> Result<InvitationRow> {
+        let (mut tx, mut inv) = self.invitation_for_change(caller, id).await?;
+        if inv.accepted_at.is_some() || inv.revoked_at.is_some() {
+            return Err(DomainError::Conflict("this invitation was already accepted or revoked".into()).into());
+        }
+        let now = now_ms();
+        inv.expires_at = now + self.settings.invitation_ttl_ms;
+        let token = tokens::random_token();
+        invitations::reissue(&mut tx, &inv, &tokens::hash_secret(&token)).await?;
+        let org = orgs::by_id(&mut tx, &inv.org_id).await?.ok_or(DomainError::NotFound)?;
+        let ws_name = match &inv.workspace_id {
+            Some(ws) => orgs::workspace(&mut tx, ws).await?.map(|w| w.name),
+            None => None,
+        };
+        let mail = self.invitation_email(&inv, &org.name, ws_name.as_deref(), &caller.display_name(), &token);
+        lyceum_mail::enqueue(&mut tx, &mail, now).await?;
+        let entry = Entry {
+            org_id: Some(inv.org_id.clone()),
+            workspace_id: inv.workspace_id.clone(),
+            action: "invitation.resent",
+            target_type: "invitation",
+            target_id: inv.id.clone(),
+            before: None,
+            after: Some(json!({"email": inv.email, "expires_at": rfc3339(inv.expires_at)})),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        self.wake_mailer();
+        Ok(inv)
+    }
+
+    /// Revokes an outstanding invitation: its token stops working and its seat is freed.
+    pub async fn revoke_invitation(&self, caller: &Caller, id: &str) -> Result<()> {
+        let (mut tx, inv) = self.invitation_for_change(caller, id).await?;
+        let now = now_ms();
+        if !invitations::revoke(&mut tx, &inv.id, now).await? {
+            return Err(DomainError::Conflict("this invitation was already accepted or revoked".into()).into());
+        }
+        let entry = Entry {
+            org_id: Some(inv.org_id.clone()),
+            workspace_id: inv.workspace_id.clone(),
+            action: "invitation.revoked",
+            target_type: "invitation",
+            target_id: inv.id.clone(),
+            before: Some(json!({"email": inv.email, "status": inv.status(now)})),
+            after: Some(json!({"status": "revoked"})),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Invitations of an organisation (owners), or of one workspace (its owners too).
+    pub async fn list_invitations(
+        &self,
+        caller: &Caller,
+        org_id: &str,
+        workspace_id: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<crate::kernel::Page<InvitationRow>> {
+        let mut conn = self.pool.acquire().await?;
+        match workspace_id {
+            Some(ws_id) => {
+                let ws = orgs::workspace(&mut conn, ws_id)
+                    .await?
+                    .filter(|w| w.org_id == org_id)
+                    .ok_or(DomainError::NotFound)?;
+                workspace_access(&mut conn, self.cached(), caller, &ws.org_id, &ws.id)
+                    .await?
+                    .require_in_workspace(Permission::MembersInvite)?;
+            }
+            None => {
+                org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::MembersInvite)?
+            }
+        }
+        let after = cursor.map(|c| crate::kernel::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
+        let limit = crate::kernel::page_limit(limit);
+        let items = invitations::list(&mut conn, org_id, workspace_id, after.as_deref(), limit).await?;
+        Ok(crate::kernel::Page::of(items, limit, |i| crate::kernel::encode_cursor(&[&i.id])))
+    }
+
+    /// What an outstanding invitation token offers (no authentication: the token is the secret).
+    pub async fn invitation_by_token(&self, token: &str) -> Result<TokenInfo> {
+        let mut conn = self.pool.acquire().await?;
+        let inv = invitations::by_token_hash(&mut conn, &tokens::hash_secret(token))
+            .await?
+            .filter(|i| i.status(now_ms()) == "pending")
+            .ok_or_else(|| DomainError::InvalidToken("this invitation is expired, revoked or already used".into()))?;
+        let org = orgs::by_id(&mut conn, &inv.org_id).await?.ok_or(DomainError::NotFound)?;
+        let workspace_name = match &inv.workspace_id {
+            Some(ws) => orgs::workspace(&mut conn, ws).await?.map(|w| w.name),
+            None => None,
+        };
+        Ok(TokenInfo {
+            organization_name: org.name,
+            workspace_name,
+            email: inv.email.clone(),
+            role: inv.workspace_role.unwrap_or(inv.org_role),
+        })
+    }
+
+    /// A signed-in user accepts an invitation sent to their own address.
+    pub async fn accept_invitation(&self, caller: &Caller, token: &str) -> Result<InvitationRow> {
+        let person = caller.person()?.clone();
+        let hash = tokens::hash_secret(token);
+        let invalid = || DomainError::InvalidToken("this invitation is expired, revoked or already used".into());
+        let org_id = {
+            let mut conn = self.pool.acquire().await?;
+            invitations::by_token_hash(&mut conn, &hash).await?.ok_or_else(invalid)?.org_id
+        };
+        let mut tx = self.begin_org_change(&org_id).await?;
+        let mut inv = invitations::by_token_hash(&mut tx, &hash).await?.ok_or_else(invalid)?;
+        if inv.email != person.email {
+            return Err(DomainError::Forbidden("an invitation sent to your address").into());
+        }
+        let now = now_ms();
+        if !invitations::consume(&mut tx, &inv.id, &hash, &person.id, now).await? {
+            return Err(invalid().into());
+        }
+        members::insert(&mut tx, Scope::Org(&org_id), &org_id, &person.id, &inv.org_role, "accepted", now).await?;
+        if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
+            members::insert(&mut tx, Scope::Workspace(ws), &org_id, &person.id, role, "accepted", now).await?;
+        }
+        let entry = Entry {
+            org_id: Some(org_id.clone()),
+            workspace_id: inv.workspace_id.clone(),
+            action: "invitation.accepted",
+            target_type: "invitation",
+            target_id: inv.id.clone(),
+            before: Some(json!({"status": "pending"})),
+            after: Some(json!({"status": "accepted", "user_id": person.id})),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        // The row was read before it was consumed: answer with its state now.
+        inv.accepted_at = Some(now);
+        Ok(inv)
+    }
+}
+
+fn member_added(org_id: &str, ws_id: &Option<String>, user_id: &str, email: &str, role: &str, status: &str) -> Entry {
+    Entry {
+        org_id: Some(org_id.to_owned()),
+        workspace_id: ws_id.clone(),
+        action: "member.added",
+        target_type: "user",
+        target_id: user_id.to_owned(),
+        before: None,
+        after: Some(json!({"email": email, "role": role, "status": status})),
+    }
+}

@@ -1,0 +1,308 @@
+//! Member management: list with search and filters, change a role, remove one or many —
+//! with the rules of escalation, last owner and not-yourself, atomically and audited.
+
+use lyceum_domain::role::MemberStatus;
+use lyceum_domain::{rules, Access, DomainError, OrgRole, Permission, WorkspaceRole};
+use serde_json::json;
+
+use crate::kernel::access::{org_access, workspace_access, Roles};
+use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::caches::directory::index::{Listing, PageQuery};
+use crate::kernel::caches::grants::canonical_uuid;
+use crate::kernel::db::now_ms;
+use crate::kernel::lazy::Db;
+use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
+use crate::tenancy::store::members::{self, ListQuery, MemberRow, Scope};
+
+/// Which membership a request is about, by id.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Org(&'a str),
+    Workspace(&'a str),
+}
+
+/// Member list filters as received.
+#[derive(Debug, Default)]
+pub struct MemberFilter {
+    pub q: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The organisation of a target, and the scope in store terms.
+struct Resolved {
+    org_id: String,
+    workspace_id: Option<String>,
+}
+
+impl Resolved {
+    fn scope(&self) -> Scope<'_> {
+        match &self.workspace_id {
+            Some(ws) => Scope::Workspace(ws),
+            None => Scope::Org(&self.org_id),
+        }
+    }
+
+    /// The scope in member directory terms (`None` for an id the directory cannot key).
+    fn listing(&self) -> Option<Listing> {
+        match &self.workspace_id {
+            Some(ws) => canonical_uuid(ws).map(Listing::Workspace),
+            None => Some(Listing::Org),
+        }
+    }
+}
+
+/// Counts a member list by where it was answered from (`source` = `memory` or `database`); the
+/// two handles are made once.
+fn count_list(from_memory: bool) {
+    static COUNTERS: std::sync::OnceLock<[metrics::Counter; 2]> = std::sync::OnceLock::new();
+    let [memory, database] = COUNTERS
+        .get_or_init(|| ["memory", "database"].map(|s| metrics::counter!("lyceum_member_lists_total", "source" => s)));
+    if from_memory { memory } else { database }.increment(1);
+}
+
+/// Requires `perm` at the target's scope.
+fn require_at(access: &Access, t: &Resolved, perm: Permission) -> Result<()> {
+    match t.workspace_id {
+        Some(_) => access.require_in_workspace(perm)?,
+        None => access.require_in_org(perm)?,
+    }
+    Ok(())
+}
+
+impl Lyceum {
+    async fn resolve_target(&self, target: Target<'_>) -> Result<Resolved> {
+        Ok(match target {
+            Target::Org(org) => Resolved { org_id: org.to_owned(), workspace_id: None },
+            Target::Workspace(ws) => {
+                Resolved { org_id: self.org_of_workspace(ws).await?, workspace_id: Some(ws.to_owned()) }
+            }
+        })
+    }
+
+    /// The caller's access for a target; 404 unless the caller can see it.
+    /// (The target's workspace exists and belongs to `t.org_id`: `resolve_target` found it, and
+    /// workspaces are never deleted nor moved.)
+    async fn visible_access(
+        &self,
+        db: &mut impl Db,
+        roles: Roles<'_>,
+        caller: &Caller,
+        t: &Resolved,
+    ) -> Result<Access> {
+        match &t.workspace_id {
+            Some(ws_id) => workspace_access(db, roles, caller, &t.org_id, ws_id).await,
+            None => org_access(db, roles, caller, &t.org_id).await,
+        }
+    }
+
+    /// The caller's access for a target (404 unless visible), requiring `perm` at its scope.
+    async fn target_access(
+        &self,
+        db: &mut impl Db,
+        roles: Roles<'_>,
+        caller: &Caller,
+        t: &Resolved,
+        perm: Permission,
+    ) -> Result<Access> {
+        let access = self.visible_access(db, roles, caller, t).await?;
+        require_at(&access, t, perm)?;
+        Ok(access)
+    }
+
+    /// Lists members, filtered by `q` (substring of name or email, case-insensitive), role and
+    /// status, a page at a time: from the member directory in memory when it holds the
+    /// organisation, else from the database (the same rows in the same order).
+    pub async fn list_members(
+        &self,
+        caller: &Caller,
+        target: Target<'_>,
+        filter: MemberFilter,
+    ) -> Result<Page<MemberRow>> {
+        let t = self.resolve_target(target).await?;
+        if let Some(role) = &filter.role {
+            match t.workspace_id {
+                Some(_) => WorkspaceRole::parse(role).map(|_| ())?,
+                None => OrgRole::parse(role).map(|_| ())?,
+            }
+        }
+        if let Some(status) = &filter.status {
+            MemberStatus::parse(status)?;
+        }
+        let q = filter.q.as_deref().map(|s| s.trim().to_lowercase());
+        if q.as_ref().is_some_and(|s| s.chars().count() > 254) {
+            return Err(DomainError::invalid("q", "must be at most 254 characters").into());
+        }
+        let after = filter.cursor.as_deref().map(|c| decode_cursor(c, 2)).transpose()?.map(|mut p| {
+            let id = p.pop().unwrap_or_default();
+            (p.pop().unwrap_or_default(), id)
+        });
+        let limit = page_limit(filter.limit);
+        let mut db = self.lazy_conn();
+        self.target_access(&mut db, self.cached(), caller, &t, Permission::MembersView).await?;
+        drop(db);
+        let (role, status) = (filter.role.as_deref(), filter.status.as_deref());
+        let items = match (self.member_index(&t.org_id).await, t.listing()) {
+            (Some(index), Some(listing)) => {
+                let after = after.as_ref().map(|(email, id)| (email.as_str(), id.as_str()));
+                let query = PageQuery { text: q.as_deref(), role, status, after, limit: limit as usize };
+                count_list(true);
+                index.page(listing, &query)
+            }
+            _ => {
+                let mut conn = self.pool.acquire().await?;
+                let query = ListQuery { q: q.as_deref(), role, status, after, limit };
+                count_list(false);
+                members::list(&mut conn, t.scope(), &query).await?
+            }
+        };
+        Ok(Page::of(items, limit, |m| encode_cursor(&[&m.email, &m.user_id])))
+    }
+
+    /// Changes one member's role: not your own, no escalation, never the last organisation owner.
+    pub async fn change_role(
+        &self,
+        caller: &Caller,
+        target: Target<'_>,
+        user_id: &str,
+        role: &str,
+    ) -> Result<MemberRow> {
+        let t = self.resolve_target(target).await?;
+        let mut tx = self.begin_org_change(&t.org_id).await?;
+        let access = self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
+        // Rule 1 comes first: granting more than you hold is an escalation, whatever else you lack.
+        let new_org_role = match t.workspace_id {
+            Some(_) => {
+                rules::check_assign_workspace_role(&access, WorkspaceRole::parse(role)?)?;
+                None
+            }
+            None => {
+                let r = OrgRole::parse(role)?;
+                rules::check_assign_org_role(&access, r)?;
+                Some(r)
+            }
+        };
+        require_at(&access, &t, Permission::MembersManage)?;
+        let before = members::get(&mut tx, t.scope(), user_id).await?.ok_or(DomainError::NotFound)?;
+        rules::check_not_self(caller.user_id(), user_id, "change the role of")?;
+        if let Some(new_role) = new_org_role {
+            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            rules::check_keeps_an_owner(owners, before.role == "owner", new_role == OrgRole::Owner)?;
+        }
+        let now = now_ms();
+        members::set_role(&mut tx, t.scope(), user_id, role, now).await?;
+        let entry = Entry {
+            org_id: Some(t.org_id.clone()),
+            workspace_id: t.workspace_id.clone(),
+            action: "member.role_changed",
+            target_type: "user",
+            target_id: user_id.to_owned(),
+            before: Some(json!({"role": before.role})),
+            after: Some(json!({"role": role})),
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.commit().await?;
+        Ok(MemberRow { role: role.to_owned(), ..before })
+    }
+
+    /// Removes members, all or nothing. Each entry that blocks (yourself, not a member, the last
+    /// owners) is reported; nothing is removed then. Removing from the organisation removes every
+    /// workspace membership too.
+    pub async fn remove_members(&self, caller: &Caller, target: Target<'_>, user_ids: &[String]) -> Result<u64> {
+        if user_ids.is_empty() {
+            return Err(DomainError::invalid("user_ids", "must name at least one member").into());
+        }
+        if user_ids.len() > 10_000 {
+            return Err(DomainError::invalid("user_ids", "must name at most 10000 members").into());
+        }
+        let mut ids: Vec<String> = user_ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let t = self.resolve_target(target).await?;
+        let mut tx = self.begin_org_change(&t.org_id).await?;
+        self.target_access(&mut tx, Roles::Locked, caller, &t, Permission::MembersManage).await?;
+        let found = members::get_many(&mut tx, t.scope(), &ids).await?;
+        let mut blocked = Vec::new();
+        for id in &ids {
+            if caller.user_id() == Some(id.as_str()) {
+                blocked.push((id.clone(), "cannot_remove_self", "you cannot remove yourself".to_owned()));
+            } else if !found.iter().any(|m| &m.user_id == id) {
+                blocked.push((id.clone(), "not_found", "not a member".to_owned()));
+            }
+        }
+        if t.workspace_id.is_none() {
+            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            let removed_owners: Vec<&MemberRow> = found.iter().filter(|m| m.role == "owner").collect();
+            if rules::check_bulk_keeps_an_owner(owners, removed_owners.len() as u64).is_err() {
+                blocked.extend(
+                    removed_owners.iter().map(|m| {
+                        (m.user_id.clone(), "last_owner", "removing this owner would leave no owner".to_owned())
+                    }),
+                );
+            }
+        }
+        if let Some((_, code, _)) = blocked.first() {
+            let code = *code;
+            let message = if ids.len() == 1 {
+                blocked[0].2.clone()
+            } else {
+                format!("{} of the selected members cannot be removed; nothing was removed", blocked.len())
+            };
+            return Err(ServiceError::Blocked { code, message, entries: blocked });
+        }
+        let now = now_ms();
+        let mut events = Vec::with_capacity(found.len());
+        for m in &found {
+            let workspaces = match t.workspace_id {
+                None => members::workspace_roles_in_org(&mut tx, &t.org_id, &m.user_id).await?,
+                Some(_) => Vec::new(),
+            };
+            events.push(Entry {
+                org_id: Some(t.org_id.clone()),
+                workspace_id: t.workspace_id.clone(),
+                action: "member.removed",
+                target_type: "user",
+                target_id: m.user_id.clone(),
+                before: Some(json!({"email": m.email, "role": m.role, "status": m.status, "workspaces": workspaces})),
+                after: None,
+            });
+        }
+        let removed = members::delete_many(&mut tx, t.scope(), &ids).await?;
+        audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+impl Lyceum {
+    /// The caller leaves an organisation (and all its workspaces) or one workspace — the explicit
+    /// way out, refused for the last owner of an organisation.
+    pub async fn leave(&self, caller: &Caller, target: Target<'_>) -> Result<()> {
+        let t = self.resolve_target(target).await?;
+        let mut tx = self.begin_org_change(&t.org_id).await?;
+        // What the caller cannot see does not exist for it (rule 4), even for an API key, which
+        // is told only then that it cannot leave.
+        self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
+        let me = caller.person()?.id.clone();
+        let before = members::get(&mut tx, t.scope(), &me).await?.ok_or(DomainError::NotFound)?;
+        if t.workspace_id.is_none() {
+            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            rules::check_keeps_an_owner(owners, before.role == "owner", false)?;
+        }
+        members::delete_many(&mut tx, t.scope(), std::slice::from_ref(&me)).await?;
+        let entry = Entry {
+            org_id: Some(t.org_id.clone()),
+            workspace_id: t.workspace_id.clone(),
+            action: "member.left",
+            target_type: "user",
+            target_id: me,
+            before: Some(json!({"role": before.role, "status": before.status})),
+            after: None,
+        };
+        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+//! The tenancy wing's SQL.
+
+pub mod invitations;
+pub mod members;
+pub mod orgs;

@@ -1,0 +1,114 @@
+//! Organisations and their workspaces.
+
+use sqlx::FromRow;
+
+use crate::kernel::sql::Conn;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub seats: i64,
+    pub credit_pool: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub credit_limit: i64,
+    pub credits_used: i64,
+    pub created_at: i64,
+}
+
+/// Takes the organisation's write lock for the rest of the transaction: every change to an
+/// organisation's members, seats, credits or audit chain starts here, so checks and the writes
+/// they guard never interleave (a row lock on PostgreSQL; the database write lock on SQLite,
+/// because it is the transaction's first statement). Returns false when there is no such org.
+pub async fn lock(conn: &mut Conn, org_id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE organizations SET write_version = write_version + 1 WHERE id = $1")
+        .bind(org_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn by_id(conn: &mut Conn, id: &str) -> sqlx::Result<Option<OrgRow>> {
+    sqlx::query_as("SELECT id, name, plan, seats, credit_pool, created_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn insert(conn: &mut Conn, o: &OrgRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO organizations (id, name, plan, seats, credit_pool, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&o.id)
+    .bind(&o.name)
+    .bind(&o.plan)
+    .bind(o.seats)
+    .bind(o.credit_pool)
+    .bind(o.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const WS_COLUMNS: &str = "id, org_id, name, credit_limit, credits_used, created_at";
+
+pub async fn workspace(conn: &mut Conn, id: &str) -> sqlx::Result<Option<WorkspaceRow>> {
+    sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE id = $1")).bind(id).fetch_optional(conn).await
+}
+
+pub async fn workspaces(conn: &mut Conn, org_id: &str) -> sqlx::Result<Vec<WorkspaceRow>> {
+    sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE org_id = $1 ORDER BY created_at, id"))
+        .bind(org_id)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn workspace_count(conn: &mut Conn, org_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE org_id = $1").bind(org_id).fetch_one(conn).await
+}
+
+/// Sum of the credit limits of the organisation's workspaces, leaving one out (the one being changed).
+pub async fn allocated_except(conn: &mut Conn, org_id: &str, except_ws: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(credit_limit), 0) AS BIGINT) FROM workspaces WHERE org_id = $1 AND id <> $2",
+    )
+    .bind(org_id)
+    .bind(except_ws)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_workspace(conn: &mut Conn, w: &WorkspaceRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO workspaces (id, org_id, name, credit_limit, credits_used, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $5)",
+    )
+    .bind(&w.id)
+    .bind(&w.org_id)
+    .bind(&w.name)
+    .bind(w.credit_limit)
+    .bind(w.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_workspace(conn: &mut Conn, w: &WorkspaceRow, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET name = $2, credit_limit = $3, updated_at = $4 WHERE id = $1")
+        .bind(&w.id)
+        .bind(&w.name)
+        .bind(w.credit_limit)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
