@@ -2,7 +2,7 @@
 //! authentication, and the caller's own profile.
 
 use lyceum_domain::text::{check_new_password, parse_name, parse_username};
-use lyceum_domain::{DomainError, Email};
+use lyceum_domain::{DomainError, Email, InvitationStatus};
 use serde_json::json;
 
 use crate::accounts::store::users::{NewUser, UserRow};
@@ -77,7 +77,7 @@ impl Lyceum {
                 let mut conn = self.pool.acquire().await?;
                 let inv = invitations::by_token_hash(&mut conn, &tokens::hash_secret(token))
                     .await?
-                    .filter(|i| i.status(now_ms()) == "pending")
+                    .filter(|i| i.status(now_ms()) == InvitationStatus::Pending)
                     .ok_or_else(|| {
                         DomainError::InvalidToken("this invitation is expired, revoked or already used".into())
                     })?;

@@ -5,9 +5,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use lyceum_domain::{Permission, PermissionSet};
 
+use crate::kernel::whereabouts::Place;
 use crate::web::ui::session::{render, service_error_page, Viewer};
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// This wing's page routes.
@@ -31,9 +33,10 @@ struct Dashboard {
 pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): Path<String>) -> Response {
     let lyceum = &state.lyceum;
     let run = async {
-        let shell = Shell::build(lyceum, &viewer, "Dashboard", Context::Workspace(&ws), "dashboard").await?;
-        let permissions = lyceum.permissions(&viewer.caller, &ws, None).await?.permissions;
-        let can_view_members = permissions.contains(&"members.view");
+        let shell = Shell::build(lyceum, &viewer, "Dashboard", Place::Workspace(&ws), "dashboard").await?;
+        let held = shell.here.as_ref().map_or(PermissionSet::EMPTY, |h| h.workspace_held());
+        let permissions = held.names();
+        let can_view_members = held.contains(Permission::MembersView);
         let (members, more_members) = if can_view_members {
             let filter = crate::tenancy::members::MemberFilter { limit: Some(500), ..Default::default() };
             let page =

@@ -11,6 +11,7 @@ pub mod db;
 pub mod lazy;
 pub mod multi_row;
 pub mod sql;
+pub mod whereabouts;
 
 use std::sync::Arc;
 

@@ -5,7 +5,9 @@
 use std::collections::{HashMap, HashSet};
 
 use lyceum_domain::invitation::{outcome_for, Known, Outcome};
-use lyceum_domain::{parse_email_list, rules, DomainError, EmailListEntry, OrgRole, Permission, WorkspaceRole};
+use lyceum_domain::{
+    parse_email_list, rules, DomainError, EmailListEntry, InvitationStatus, OrgRole, Permission, WorkspaceRole,
+};
 use serde_json::json;
 
 use crate::accounts::queries::users;
@@ -382,7 +384,7 @@ impl Lyceum {
             action: "invitation.revoked",
             target_type: "invitation",
             target_id: inv.id.clone(),
-            before: Some(json!({"email": inv.email, "status": inv.status(now)})),
+            before: Some(json!({"email": inv.email, "status": inv.status(now).as_str()})),
             after: Some(json!({"status": "revoked"})),
         };
         audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
@@ -425,7 +427,7 @@ impl Lyceum {
         let mut conn = self.pool.acquire().await?;
         let inv = invitations::by_token_hash(&mut conn, &tokens::hash_secret(token))
             .await?
-            .filter(|i| i.status(now_ms()) == "pending")
+            .filter(|i| i.status(now_ms()) == InvitationStatus::Pending)
             .ok_or_else(|| DomainError::InvalidToken("this invitation is expired, revoked or already used".into()))?;
         let org = orgs::by_id(&mut conn, &inv.org_id).await?.ok_or(DomainError::NotFound)?;
         let workspace_name = match &inv.workspace_id {

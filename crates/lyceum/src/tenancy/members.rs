@@ -189,7 +189,7 @@ impl Lyceum {
         rules::check_not_self(caller.user_id(), user_id, "change the role of")?;
         if let Some(new_role) = new_org_role {
             let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
-            rules::check_keeps_an_owner(owners, before.role == "owner", new_role == OrgRole::Owner)?;
+            rules::check_keeps_an_owner(owners, is_org_owner(&before.role), new_role == OrgRole::Owner)?;
         }
         let now = now_ms();
         members::set_role(&mut tx, t.scope(), user_id, role, now).await?;
@@ -234,7 +234,7 @@ impl Lyceum {
         }
         if t.workspace_id.is_none() {
             let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
-            let removed_owners: Vec<&MemberRow> = found.iter().filter(|m| m.role == "owner").collect();
+            let removed_owners: Vec<&MemberRow> = found.iter().filter(|m| is_org_owner(&m.role)).collect();
             if rules::check_bulk_keeps_an_owner(owners, removed_owners.len() as u64).is_err() {
                 blocked.extend(
                     removed_owners.iter().map(|m| {
@@ -289,7 +289,7 @@ impl Lyceum {
         let before = members::get(&mut tx, t.scope(), &me).await?.ok_or(DomainError::NotFound)?;
         if t.workspace_id.is_none() {
             let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
-            rules::check_keeps_an_owner(owners, before.role == "owner", false)?;
+            rules::check_keeps_an_owner(owners, is_org_owner(&before.role), false)?;
         }
         members::delete_many(&mut tx, t.scope(), std::slice::from_ref(&me)).await?;
         let entry = Entry {
@@ -305,4 +305,9 @@ impl Lyceum {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether an organisation membership's stored role is the owner role.
+fn is_org_owner(role: &str) -> bool {
+    OrgRole::parse(role) == Ok(OrgRole::Owner)
 }

@@ -3,7 +3,7 @@
 use lyceum_domain::text::parse_name;
 use std::collections::HashMap;
 
-use lyceum_domain::{rules, Access, DomainError, Grant, Permission, Plan, WorkspaceRole};
+use lyceum_domain::{rules, Access, DomainError, Grant, MemberStatus, OrgRole, Permission, Plan, WorkspaceRole};
 use serde_json::json;
 
 use crate::kernel::access::{grant_of_user, org_access, workspace_access, Roles};
@@ -74,8 +74,26 @@ impl Lyceum {
         orgs::insert(&mut tx, &org).await?;
         tx.touch_org(&org.id).await?;
         orgs::insert_workspace(&mut tx, &ws).await?;
-        members::insert(&mut tx, Scope::Org(&org.id), &org.id, &person.id, "owner", "accepted", now).await?;
-        members::insert(&mut tx, Scope::Workspace(&ws.id), &org.id, &person.id, "owner", "accepted", now).await?;
+        members::insert(
+            &mut tx,
+            Scope::Org(&org.id),
+            &org.id,
+            &person.id,
+            OrgRole::Owner.as_str(),
+            MemberStatus::Accepted.as_str(),
+            now,
+        )
+        .await?;
+        members::insert(
+            &mut tx,
+            Scope::Workspace(&ws.id),
+            &org.id,
+            &person.id,
+            WorkspaceRole::Owner.as_str(),
+            MemberStatus::Accepted.as_str(),
+            now,
+        )
+        .await?;
         let events = vec![
             Entry {
                 org_id: Some(org.id.clone()),
@@ -176,7 +194,16 @@ impl Lyceum {
         };
         orgs::insert_workspace(&mut tx, &ws).await?;
         if let Some(user_id) = caller.user_id() {
-            members::insert(&mut tx, Scope::Workspace(&ws.id), org_id, user_id, "owner", "accepted", now).await?;
+            members::insert(
+                &mut tx,
+                Scope::Workspace(&ws.id),
+                org_id,
+                user_id,
+                WorkspaceRole::Owner.as_str(),
+                MemberStatus::Accepted.as_str(),
+                now,
+            )
+            .await?;
         }
         let entry = Entry {
             org_id: Some(org_id.to_owned()),

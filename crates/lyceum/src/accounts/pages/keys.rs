@@ -5,12 +5,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use lyceum_domain::{DomainError, OrgRole, WorkspaceRole};
+use lyceum_domain::{ApiKeyState, DomainError, OrgRole, WorkspaceRole};
 use serde::Deserialize;
 
 use crate::accounts::api_keys::NewKey;
 use crate::accounts::store::api_keys::ApiKeyRow;
 use crate::kernel::db::now_ms;
+use crate::kernel::whereabouts::Place;
 use crate::kernel::{Result, ServiceError};
 use crate::tenancy::queries::orgs::WorkspaceRow;
 use crate::web::ui::form::sentence;
@@ -18,7 +19,7 @@ use crate::web::ui::form::{short_time, Empty, FieldErrors};
 use crate::web::ui::session::{
     fragment, is_htmx, message_of, redirect_with, render, service_error_page, Flash, PageForm, Viewer,
 };
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// One key as a table row shows it.
@@ -40,14 +41,7 @@ pub struct KeyView {
 
 impl KeyView {
     fn of(k: ApiKeyRow, workspaces: &[WorkspaceRow]) -> KeyView {
-        let now = now_ms();
-        let status = if k.revoked_at.is_some() {
-            "revoked"
-        } else if k.expires_at.is_some_and(|t| t <= now) {
-            "expired"
-        } else {
-            "active"
-        };
+        let status = ApiKeyState::at(k.revoked_at, k.expires_at, now_ms()).as_str();
         let workspace = match &k.workspace_id {
             Some(id) => workspaces.iter().find(|w| &w.id == id).map_or_else(|| id.clone(), |w| w.name.clone()),
             None => String::new(),
@@ -121,7 +115,7 @@ async fn page(
     let lyceum = &state.lyceum;
     let keys = lyceum.list_api_keys(&viewer.caller, org).await?;
     let workspaces = lyceum.list_workspaces(&viewer.caller, org).await?;
-    let shell = Shell::build(lyceum, viewer, "API keys", Context::Org(org), "api-keys").await?;
+    let shell = Shell::build(lyceum, viewer, "API keys", Place::Org(org), "api-keys").await?;
     Ok(KeysPage {
         csrf: viewer.csrf.clone(),
         shell,

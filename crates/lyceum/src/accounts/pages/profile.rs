@@ -7,11 +7,12 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::accounts::people::ProfileChange;
+use crate::kernel::whereabouts::Place;
 use crate::kernel::Result;
 use crate::web::ui::form::sentence;
 use crate::web::ui::form::FieldErrors;
 use crate::web::ui::session::{redirect_with, render, service_error_page, PageForm, Viewer};
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -38,11 +39,11 @@ pub struct WsQuery {
 /// The shell in the workspace of `?ws=` if the viewer sees it, else with no context.
 async fn shell(state: &AppState, viewer: &Viewer, ws: &str) -> Result<Shell> {
     if !ws.is_empty() {
-        if let Ok(shell) = Shell::build(&state.lyceum, viewer, "My Profile", Context::Workspace(ws), "profile").await {
+        if let Ok(shell) = Shell::build(&state.lyceum, viewer, "My Profile", Place::Workspace(ws), "profile").await {
             return Ok(shell);
         }
     }
-    Shell::build(&state.lyceum, viewer, "My Profile", Context::None, "profile").await
+    Shell::build(&state.lyceum, viewer, "My Profile", Place::Nowhere, "profile").await
 }
 
 fn show(result: Result<ProfilePage>) -> Response {

@@ -11,12 +11,13 @@ use serde_json::Value;
 
 use crate::audit::trail::AuditFilter;
 use crate::kernel::audit_chain::EventRow;
+use crate::kernel::whereabouts::Place;
 use crate::kernel::{Page, Result, ServiceError};
 use crate::tenancy::queries::orgs::WorkspaceRow;
 use crate::web::ui::form::short_time;
 use crate::web::ui::form::FieldErrors;
 use crate::web::ui::session::{render, service_error_page, Viewer};
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// Rows one CSV export holds at most.
@@ -214,8 +215,8 @@ pub async fn audit_page(
             Err(e) => return Err(e),
         };
         let context = match some(&q.workspace_id) {
-            Some(_) => Context::Workspace(&q.workspace_id),
-            None => Context::Org(&org),
+            Some(_) => Place::Workspace(&q.workspace_id),
+            None => Place::Org(&org),
         };
         let shell = Shell::build(lyceum, &viewer, "Audit trail", context, "audit").await?;
         let workspaces = lyceum.list_workspaces(&viewer.caller, &org).await?;

@@ -68,7 +68,7 @@ pub struct Invitation {
 
 impl From<InvitationRow> for Invitation {
     fn from(i: InvitationRow) -> Invitation {
-        let status = i.status(crate::kernel::db::now_ms()).to_owned();
+        let status = i.status(crate::kernel::db::now_ms()).to_string();
         Invitation {
             id: i.id,
             email: i.email,

@@ -4,16 +4,18 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use lyceum_domain::InvitationStatus;
 use serde::Deserialize;
 
 use super::members::{role_label, Here};
 use crate::kernel::db::{now_ms, rfc3339};
+use crate::kernel::whereabouts::Place;
 use crate::kernel::{Lyceum, Result, ServiceError};
 use crate::tenancy::store::invitations::InvitationRow;
 use crate::web::ui::session::{
     fragment, is_htmx, message_of, redirect_with, render, service_error_page, PageForm, Viewer,
 };
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// Invitations fetched per page of the tab.
@@ -24,7 +26,7 @@ pub struct InvitationView {
     pub id: String,
     pub email: String,
     pub role_label: String,
-    pub status: &'static str,
+    pub status: InvitationStatus,
     pub status_label: &'static str,
     /// `YYYY-MM-DD HH:MM UTC`, empty once accepted or revoked.
     pub expires: String,
@@ -39,14 +41,14 @@ impl InvitationView {
     fn of(inv: InvitationRow, now: i64) -> InvitationView {
         let status = inv.status(now);
         let role = inv.workspace_role.as_deref().map_or_else(|| format!("Organisation {}", inv.org_role), role_label);
-        let open = matches!(status, "pending" | "expired");
+        let open = status.is_open();
         let iso = rfc3339(inv.expires_at);
         InvitationView {
             status_label: match status {
-                "pending" => "Pending",
-                "accepted" => "Accepted",
-                "revoked" => "Revoked",
-                _ => "Expired",
+                InvitationStatus::Pending => "Pending",
+                InvitationStatus::Accepted => "Accepted",
+                InvitationStatus::Revoked => "Revoked",
+                InvitationStatus::Expired => "Expired",
             },
             expires: if open {
                 format!("{} UTC", iso.get(..16).unwrap_or(&iso).replace('T', " "))
@@ -55,7 +57,7 @@ impl InvitationView {
             },
             expires_iso: if open { iso } else { String::new() },
             can_resend: open,
-            can_revoke: status == "pending",
+            can_revoke: status == InvitationStatus::Pending,
             note: String::new(),
             error: String::new(),
             id: inv.id,
@@ -98,7 +100,7 @@ pub struct PageParams {
 /// Pending first, then the rest; newest first within each (the list's own order).
 fn pending_first(items: Vec<InvitationRow>, now: i64) -> Vec<InvitationView> {
     let mut rows: Vec<InvitationView> = items.into_iter().map(|i| InvitationView::of(i, now)).collect();
-    rows.sort_by_key(|r| r.status != "pending");
+    rows.sort_by_key(|r| r.status != InvitationStatus::Pending);
     rows
 }
 
@@ -111,8 +113,8 @@ pub async fn page(
 ) -> Response {
     let lyceum = &state.lyceum;
     let run = async {
-        let shell = Shell::build(lyceum, &viewer, "Invitations", Context::Workspace(&ws), "invitations").await?;
-        let here = Here::load(lyceum, &viewer, &ws).await?;
+        let shell = Shell::build(lyceum, &viewer, "Invitations", Place::Workspace(&ws), "invitations").await?;
+        let here = Here::of(&shell)?;
         let cursor = Some(params.cursor.as_str()).filter(|c| !c.is_empty());
         let page = lyceum.list_invitations(&viewer.caller, &here.org, Some(&ws), cursor, Some(PAGE_SIZE)).await?;
         let more = page.next_cursor.map(|c| {

@@ -6,9 +6,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
-use lyceum_domain::{rules, DomainError, Permission, PermissionSet, WorkspaceRole};
+use lyceum_domain::invitation::Outcome;
+use lyceum_domain::{rules, DomainError, MemberStatus, Permission, PermissionSet, WorkspaceRole};
 use serde::Deserialize;
 
+use crate::kernel::whereabouts::Place;
 use crate::kernel::{Lyceum, Result, ServiceError};
 use crate::tenancy::members::{MemberFilter, Target};
 use crate::tenancy::store::members::MemberRow;
@@ -16,7 +18,7 @@ use crate::web::ui::form::FieldErrors;
 use crate::web::ui::session::{
     fragment, is_htmx, message_of, redirect_with, render, service_error_page, PageForm, Viewer,
 };
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// Rows per page of the member table.
@@ -25,6 +27,7 @@ const PAGE_SIZE: i64 = 50;
 /// A role as offered in a dropdown.
 #[derive(Clone)]
 pub struct RoleOption {
+    pub role: WorkspaceRole,
     pub value: &'static str,
     pub label: &'static str,
 }
@@ -46,7 +49,7 @@ pub fn role_label(role: &str) -> String {
 }
 
 fn options(roles: impl IntoIterator<Item = WorkspaceRole>) -> Vec<RoleOption> {
-    roles.into_iter().map(|r| RoleOption { value: r.as_str(), label: label_of(r) }).collect()
+    roles.into_iter().map(|r| RoleOption { role: r, value: r.as_str(), label: label_of(r) }).collect()
 }
 
 /// Where the viewer is and what the engine lets them do there.
@@ -58,19 +61,20 @@ pub struct Here {
 }
 
 impl Here {
-    /// Asks the service (404 unless the viewer can see the workspace).
+    fn at(here: Option<&crate::kernel::whereabouts::Here>) -> Result<Here> {
+        let here = here.ok_or(DomainError::NotFound)?;
+        let ws = here.require_workspace()?;
+        Ok(Here { ws: ws.id.clone(), org: here.org_id.clone(), workspace_name: ws.name.clone(), held: ws.held })
+    }
+
+    /// The workspace a page's shell is at.
+    pub fn of(shell: &Shell) -> Result<Here> {
+        Here::at(shell.here.as_ref())
+    }
+
+    /// Asks the kernel (404 unless the viewer can see the workspace), for partials with no shell.
     pub async fn load(lyceum: &Lyceum, viewer: &Viewer, ws: &str) -> Result<Here> {
-        let names = lyceum.permissions(&viewer.caller, ws, None).await?.permissions;
-        let held = PermissionSet::of(&names.iter().filter_map(|n| Permission::parse(n).ok()).collect::<Vec<_>>());
-        let org = lyceum.org_of_workspace(ws).await?;
-        let workspace_name = lyceum
-            .list_workspaces(&viewer.caller, &org)
-            .await?
-            .into_iter()
-            .find(|w| w.id == ws)
-            .map(|w| w.name)
-            .unwrap_or_default();
-        Ok(Here { ws: ws.to_owned(), org, workspace_name, held })
+        Here::at(lyceum.here(&viewer.caller, Place::Workspace(ws)).await?.as_ref())
     }
 }
 
@@ -111,10 +115,14 @@ impl TableCtx {
 
     fn row(&self, m: MemberRow) -> RowView {
         let is_self = m.user_id == self.me;
-        let editable = self.can_manage && !is_self && self.roles.iter().any(|r| r.value == m.role);
+        let role = WorkspaceRole::parse(&m.role).ok();
+        let editable = self.can_manage && !is_self && self.roles.iter().any(|r| Some(r.role) == role);
         RowView {
             role_label: role_label(&m.role),
-            status_label: if m.status == "pending" { "Pending" } else { "Accepted" },
+            status_label: match MemberStatus::parse(&m.status) {
+                Ok(MemberStatus::Pending) => "Pending",
+                _ => "Accepted",
+            },
             is_self,
             editable,
             error: String::new(),
@@ -262,13 +270,13 @@ pub struct InviteResultView {
     pub label: &'static str,
 }
 
-fn outcome_label(outcome: &str) -> &'static str {
+fn outcome_label(outcome: Outcome) -> &'static str {
     match outcome {
-        "added" => "Added — they have access now",
-        "pending" => "Added (pending) — we emailed them",
-        "invited" => "Invitation sent",
-        "already_member" => "Already a member — nothing changed",
-        _ => "Not a valid email address",
+        Outcome::Added => "Added — they have access now",
+        Outcome::Pending => "Added (pending) — we emailed them",
+        Outcome::Invited => "Invitation sent",
+        Outcome::AlreadyMember => "Already a member — nothing changed",
+        Outcome::Invalid => "Not a valid email address",
     }
 }
 
@@ -291,8 +299,8 @@ pub async fn page(
 ) -> Response {
     let lyceum = &state.lyceum;
     let run = async {
-        let shell = Shell::build(lyceum, &viewer, "Members", Context::Workspace(&ws), "members").await?;
-        let here = Here::load(lyceum, &viewer, &ws).await?;
+        let shell = Shell::build(lyceum, &viewer, "Members", Place::Workspace(&ws), "members").await?;
+        let here = Here::of(&shell)?;
         let page = lyceum.list_members(&viewer.caller, Target::Workspace(&ws), params.filter()).await?;
         let t = TableCtx::new(&here, &viewer);
         let invite = InviteState { role: default_role(&t), ..InviteState::default() };
@@ -389,7 +397,7 @@ pub async fn invite(
                 .into_iter()
                 .map(|r| InviteResultView {
                     outcome: r.outcome.as_str(),
-                    label: outcome_label(r.outcome.as_str()),
+                    label: outcome_label(r.outcome),
                     email: r.email,
                 })
                 .collect();

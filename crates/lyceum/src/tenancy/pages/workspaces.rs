@@ -7,12 +7,13 @@ use axum::response::Response;
 use lyceum_domain::DomainError;
 use serde::Deserialize;
 
+use crate::kernel::whereabouts::Place;
 use crate::kernel::{Result, ServiceError};
 use crate::tenancy::orgs::NewOrg;
 use crate::tenancy::store::orgs::WorkspaceRow;
 use crate::web::ui::form::{sentence, FieldErrors};
 use crate::web::ui::session::{redirect_with, render, service_error_page, PageForm, Viewer};
-use crate::web::ui::shell::{Context, Shell};
+use crate::web::ui::shell::Shell;
 use crate::web::AppState;
 
 /// Parses a whole number typed into `field`.
@@ -81,7 +82,7 @@ async fn page(state: &AppState, viewer: &Viewer, org: &str, typed: Typed) -> Res
     let lyceum = &state.lyceum;
     let credits = lyceum.credits(&viewer.caller, org).await?;
     let plan = lyceum.get_org(&viewer.caller, org).await?.org.plan;
-    let shell = Shell::build(lyceum, viewer, "Workspaces", Context::Org(org), "workspaces").await?;
+    let shell = Shell::build(lyceum, viewer, "Workspaces", Place::Org(org), "workspaces").await?;
     let plan_full = lyceum_domain::Plan::parse(&plan)
         .ok()
         .and_then(|p| p.workspace_limit())
@@ -209,7 +210,7 @@ struct NewOrgPage {
 }
 
 pub async fn new_org_page(State(state): State<AppState>, viewer: Viewer) -> Response {
-    match Shell::build(&state.lyceum, &viewer, "Create an organisation", Context::None, "").await {
+    match Shell::build(&state.lyceum, &viewer, "Create an organisation", Place::Nowhere, "").await {
         Ok(shell) => {
             let flash = shell.flash.is_some();
             let page = NewOrgPage {
@@ -264,7 +265,7 @@ pub async fn create_org(State(state): State<AppState>, PageForm { viewer, form: 
         ),
         Err(e) => {
             let (errors, error) = FieldErrors::from_error(e);
-            match Shell::build(&state.lyceum, &viewer, "Create an organisation", Context::None, "").await {
+            match Shell::build(&state.lyceum, &viewer, "Create an organisation", Place::Nowhere, "").await {
                 Ok(shell) => render(
                     &NewOrgPage {
                         shell,

@@ -3,6 +3,8 @@
 use sqlx::FromRow;
 
 use crate::kernel::multi_row::{self, AnyQuery, Row};
+use lyceum_domain::InvitationStatus;
+
 use crate::kernel::sql::Conn;
 
 #[derive(Debug, Clone, FromRow)]
@@ -22,16 +24,8 @@ pub struct InvitationRow {
 
 impl InvitationRow {
     /// `pending | accepted | revoked | expired`.
-    pub fn status(&self, now: i64) -> &'static str {
-        if self.accepted_at.is_some() {
-            "accepted"
-        } else if self.revoked_at.is_some() {
-            "revoked"
-        } else if self.expires_at <= now {
-            "expired"
-        } else {
-            "pending"
-        }
+    pub fn status(&self, now: i64) -> InvitationStatus {
+        InvitationStatus::at(self.accepted_at, self.revoked_at, self.expires_at, now)
     }
 }
 

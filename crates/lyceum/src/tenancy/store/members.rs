@@ -507,6 +507,26 @@ pub async fn workspaces_of_user(
     .await
 }
 
+/// One row of a person's whereabouts: an organisation they belong to (id, name, their role) and
+/// one of its workspaces (id, name, their role there, if any); `None` workspace columns for an
+/// organisation with no workspace. Organisations by name then id, workspaces by creation then id.
+pub type WhereaboutsRow = (String, String, String, Option<String>, Option<String>, Option<String>);
+
+/// Every organisation a user belongs to with all of its workspaces and the user's roles: the one
+/// read behind the page shell (`kernel::whereabouts`).
+pub async fn whereabouts(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<WhereaboutsRow>> {
+    sqlx::query_as(
+        "SELECT o.id, o.name, m.role, w.id, w.name, wm.role FROM org_members m \
+         JOIN organizations o ON o.id = m.org_id \
+         LEFT JOIN workspaces w ON w.org_id = o.id \
+         LEFT JOIN workspace_members wm ON wm.workspace_id = w.id AND wm.user_id = m.user_id \
+         WHERE m.user_id = $1 ORDER BY o.name, o.id, w.created_at, w.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a test: a failed setup step should just fail it
 mod tests {

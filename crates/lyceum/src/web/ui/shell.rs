@@ -1,7 +1,10 @@
 //! The page shell: the organisation/workspace switcher, the sidebar (only what the viewer may
 //! open) and flash messages.
 
+use lyceum_domain::Permission;
+
 use super::session::{Flash, Viewer};
+use crate::kernel::whereabouts::{Here, Place, Whereabouts};
 use crate::kernel::{Lyceum, Result};
 
 /// One workspace in the switcher.
@@ -41,65 +44,55 @@ pub struct Shell {
     pub org_id: Option<String>,
     pub workspace_id: Option<String>,
     pub workspace_name: Option<String>,
-}
-
-/// The context a page is in.
-pub enum Context<'a> {
-    None,
-    Org(&'a str),
-    Workspace(&'a str),
+    /// The place the page is at, with the viewer's permissions there (pages read it instead of
+    /// asking again).
+    pub here: Option<Here>,
 }
 
 impl Shell {
-    /// Builds the shell for a page in `context`; the sidebar asks the permission engine.
+    /// Builds the shell for a page at `place` from the one whereabouts read; the permission
+    /// engine decides every sidebar entry.
     pub async fn build(
         lyceum: &Lyceum,
         viewer: &Viewer,
         title: &str,
-        context: Context<'_>,
+        place: Place<'_>,
         active: &'static str,
     ) -> Result<Shell> {
-        let me = lyceum.me(&viewer.caller).await?;
-        let (org_id, workspace_id) = match context {
-            Context::None => (None, None),
-            Context::Org(org) => (Some(org.to_owned()), None),
-            Context::Workspace(ws) => (Some(lyceum.org_of_workspace(ws).await?), Some(ws.to_owned())),
-        };
-        let mut switcher = Vec::new();
-        let mut workspace_name = None;
-        for (id, name, _, _) in &me.organizations {
-            let options = lyceum
-                .list_workspaces(&viewer.caller, id)
-                .await?
-                .into_iter()
-                .map(|w| {
-                    let selected = workspace_id.as_deref() == Some(w.id.as_str());
-                    if selected {
-                        workspace_name = Some(w.name.clone());
-                    }
-                    SwitchOption { url: format!("/w/{}", w.id), label: w.name, selected }
-                })
-                .collect();
-            switcher.push(SwitchGroup { org_name: name.clone(), options });
-        }
+        let Whereabouts { orgs, here } = lyceum.whereabouts(&viewer.caller, place).await?;
+        let workspace_id = here.as_ref().and_then(|h| h.workspace.as_ref()).map(|w| w.id.clone());
+        let switcher = orgs
+            .into_iter()
+            .map(|org| SwitchGroup {
+                org_name: org.name,
+                options: org
+                    .workspaces
+                    .into_iter()
+                    .map(|w| SwitchOption {
+                        url: format!("/w/{}", w.id),
+                        selected: workspace_id.as_deref() == Some(w.id.as_str()),
+                        label: w.name,
+                    })
+                    .collect(),
+            })
+            .collect();
         let mut nav = Nav { active, ..Nav::default() };
-        if let (Some(org), Some(ws)) = (&org_id, &workspace_id) {
-            let perms = lyceum.permissions(&viewer.caller, ws, None).await?.permissions;
-            let has = |p: &str| perms.contains(&p);
-            nav.dashboard = Some(format!("/w/{ws}"));
-            nav.members = has("members.view").then(|| format!("/w/{ws}/members"));
-            nav.invitations = has("members.invite").then(|| format!("/w/{ws}/invitations"));
-            nav.audit = has("audit.view").then(|| format!("/o/{org}/audit?workspace_id={ws}"));
-        }
-        if let Some(org) = &org_id {
-            let owner = me.organizations.iter().any(|(id, _, role, _)| id == org && role == "owner")
-                || viewer.user.instance_admin;
-            if owner {
+        if let Some(h) = &here {
+            let org = &h.org_id;
+            if let Some(w) = &h.workspace {
+                let (ws, has) = (&w.id, |p: Permission| w.held.contains(p));
+                nav.dashboard = Some(format!("/w/{ws}"));
+                nav.members = has(Permission::MembersView).then(|| format!("/w/{ws}/members"));
+                nav.invitations = has(Permission::MembersInvite).then(|| format!("/w/{ws}/invitations"));
+                nav.audit = has(Permission::AuditView).then(|| format!("/o/{org}/audit?workspace_id={ws}"));
+            }
+            if h.org_held.contains(Permission::OrgManage) {
                 nav.workspaces = Some(format!("/o/{org}/workspaces"));
                 nav.api_keys = Some(format!("/o/{org}/api-keys"));
                 nav.audit = Some(format!("/o/{org}/audit"));
             }
         }
+        let workspace_name = here.as_ref().and_then(|h| h.workspace.as_ref()).map(|w| w.name.clone());
         Ok(Shell {
             title: title.to_owned(),
             user_name: viewer.user.name.clone(),
@@ -107,9 +100,10 @@ impl Shell {
             flash: viewer.flash.clone(),
             switcher,
             nav,
-            org_id,
+            org_id: here.as_ref().map(|h| h.org_id.clone()),
             workspace_id,
             workspace_name,
+            here,
         })
     }
 }
