@@ -3,9 +3,9 @@
 
 use crate::accounts::queries::users::{self, NewUser};
 use crate::kernel::db::{new_id, now_ms};
+use crate::kernel::scope::ScopeRef;
 use crate::kernel::{Caller, Lyceum, Origin, Principal, UserRef};
 use crate::security::password;
-use crate::tenancy::members::Target;
 use crate::tenancy::orgs::NewOrg;
 
 /// The password of every demo account.
@@ -69,7 +69,7 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let sales = lyceum.create_workspace(&owner, &org.org.id, "Sales Academy", 4_000).await?;
     let eng = lyceum.create_workspace(&owner, &org.org.id, "Engineering Onboarding", 3_000).await?;
     let org_id = org.org.id.clone();
-    let invite = |target: Target<'static>, emails: &[&str], role: &'static str| {
+    let invite = |target: ScopeRef<'static>, emails: &[&str], role: &'static str| {
         let emails: Vec<String> = emails.iter().map(|s| (*s).to_owned()).collect();
         let owner = owner.clone();
         async move { lyceum.invite(&owner, target, &emails, role).await }
@@ -77,20 +77,20 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let (org_t, main_t, sales_t, eng_t) =
         (leak(org_id.clone()), leak(main_ws), leak(sales.id.clone()), leak(eng.id.clone()));
-    invite(Target::Org(org_t), &["oscar@demo.lyceum.test"], "editor").await?;
-    invite(Target::Org(org_t), &["vera@demo.lyceum.test"], "viewer").await?;
-    invite(Target::Org(org_t), &["gail@demo.lyceum.test"], "guest").await?;
-    invite(Target::Workspace(sales_t), &["walter@demo.lyceum.test"], "owner").await?;
-    invite(Target::Workspace(sales_t), &["tina@demo.lyceum.test", "rita@demo.lyceum.test"], "trainer").await?;
-    invite(Target::Workspace(sales_t), &["leo@demo.lyceum.test"], "learner").await?;
-    invite(Target::Workspace(eng_t), &["eddie@demo.lyceum.test"], "editor").await?;
-    invite(Target::Workspace(eng_t), &["vic@demo.lyceum.test", "rita@demo.lyceum.test"], "viewer").await?;
-    invite(Target::Workspace(main_t), &["gail@demo.lyceum.test"], "learner").await?;
-    invite(Target::Workspace(sales_t), &["new.hire@example.com", "contractor@example.com"], "learner").await?;
-    invite(Target::Org(org_t), &["cfo@example.com"], "viewer").await?;
+    invite(ScopeRef::Org(org_t), &["oscar@demo.lyceum.test"], "editor").await?;
+    invite(ScopeRef::Org(org_t), &["vera@demo.lyceum.test"], "viewer").await?;
+    invite(ScopeRef::Org(org_t), &["gail@demo.lyceum.test"], "guest").await?;
+    invite(ScopeRef::Workspace(sales_t), &["walter@demo.lyceum.test"], "owner").await?;
+    invite(ScopeRef::Workspace(sales_t), &["tina@demo.lyceum.test", "rita@demo.lyceum.test"], "trainer").await?;
+    invite(ScopeRef::Workspace(sales_t), &["leo@demo.lyceum.test"], "learner").await?;
+    invite(ScopeRef::Workspace(eng_t), &["eddie@demo.lyceum.test"], "editor").await?;
+    invite(ScopeRef::Workspace(eng_t), &["vic@demo.lyceum.test", "rita@demo.lyceum.test"], "viewer").await?;
+    invite(ScopeRef::Workspace(main_t), &["gail@demo.lyceum.test"], "learner").await?;
+    invite(ScopeRef::Workspace(sales_t), &["new.hire@example.com", "contractor@example.com"], "learner").await?;
+    invite(ScopeRef::Org(org_t), &["cfo@example.com"], "viewer").await?;
     // Rita reviews in Sales (her invitation made her a trainer there first).
     let rita = ids[5].clone();
-    lyceum.change_role(&owner, Target::Workspace(sales_t), &rita, "reviewer").await?;
+    lyceum.change_role(&owner, ScopeRef::Workspace(sales_t), &rita, "reviewer").await?;
     println!("demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces and {} people", PEOPLE.len());
     println!("sign in as {DEMO_OWNER} with the password '{DEMO_PASSWORD}' (every demo account uses it)");
     Ok(())

@@ -2,4 +2,5 @@
 
 pub mod api;
 pub mod pages;
+mod store;
 pub mod trail;

@@ -3,12 +3,15 @@
 
 use lyceum_domain::{Access, DomainError, Grant, Permission};
 
+use super::store;
 use crate::accounts::queries::users;
 use crate::kernel::access::{grant_of_user, org_access, resolve, visible_workspace};
 use crate::kernel::audit_chain::{self, EventRow};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::parse_rfc3339;
+use crate::kernel::scope::{access_at, Scope};
 use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
+use crate::tenancy::queries::orgs;
 
 /// Filters of the audit list as received.
 #[derive(Debug, Default)]
@@ -50,20 +53,19 @@ impl Lyceum {
             None => None,
         };
         let mut conn = self.pool.acquire().await?;
-        match &f.workspace_id {
+        let scope = match &f.workspace_id {
             Some(ws_id) => {
-                let (ws, access) = visible_workspace(&mut conn, self.cached(), caller, ws_id).await?;
-                if ws.org_id != org_id {
-                    return Err(DomainError::NotFound.into());
-                }
-                access.require_in_workspace(Permission::AuditView)?;
+                let ws = orgs::workspace(&mut conn, ws_id)
+                    .await?
+                    .filter(|w| w.org_id == org_id)
+                    .ok_or(DomainError::NotFound)?;
+                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
             }
-            None => {
-                org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::AuditView)?
-            }
-        }
+            None => Scope::org(org_id),
+        };
+        access_at(&mut conn, self.cached(), caller, &scope, Permission::AuditView).await?;
         let limit = page_limit(f.limit);
-        let q = audit_chain::ListQuery {
+        let q = store::ListQuery {
             // Emails are stored lower-cased, actions are lower case: filters compare the same way.
             actor: f.actor.map(|a| if a.contains('@') { a.trim().to_lowercase() } else { a }),
             action: f.action.map(|a| a.trim().to_lowercase()),
@@ -73,7 +75,7 @@ impl Lyceum {
             before_seq,
             limit,
         };
-        let items = audit_chain::list(&mut conn, org_id, &q).await?;
+        let items = store::list(&mut conn, org_id, &q).await?;
         Ok(Page::of(items, limit, |e| encode_cursor(&[&e.seq.to_string()])))
     }
 

@@ -40,7 +40,7 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): 
         let (members, more_members) = if can_view_members {
             let filter = crate::tenancy::members::MemberFilter { limit: Some(500), ..Default::default() };
             let page =
-                lyceum.list_members(&viewer.caller, crate::tenancy::members::Target::Workspace(&ws), filter).await?;
+                lyceum.list_members(&viewer.caller, crate::kernel::scope::ScopeRef::Workspace(&ws), filter).await?;
             (page.items.len(), page.next_cursor.is_some())
         } else {
             (0, false)

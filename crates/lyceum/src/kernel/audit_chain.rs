@@ -117,7 +117,8 @@ impl Row for EventRow {
     }
 }
 
-const COLUMNS: &str = "id, chain, seq, org_id, workspace_id, at, actor_type, actor_id, actor_email, action, \
+/// The columns of an event row, in `EventRow` order.
+pub const COLUMNS: &str = "id, chain, seq, org_id, workspace_id, at, actor_type, actor_id, actor_email, action, \
      target_type, target_id, before_state, after_state, ip, user_agent, prev_hash, hash";
 
 /// Appends events to their chains, in order, on the caller's transaction.
@@ -189,44 +190,6 @@ async fn append_to_chain(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-/// Filters of the audit list.
-#[derive(Debug, Default)]
-pub struct ListQuery {
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub workspace_id: Option<String>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-    pub before_seq: Option<i64>,
-    pub limit: i64,
-}
-
-/// An organisation's events, newest first; `limit + 1` rows so the caller knows if more follow.
-pub async fn list(conn: &mut Conn, org_id: &str, q: &ListQuery) -> sqlx::Result<Vec<EventRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM audit_events WHERE chain = $1 \
-         AND ($2 = '' OR actor_id = $2 OR actor_email = $2) \
-         AND ($3 = '' OR action = $3 OR action LIKE $4 ESCAPE '\\') \
-         AND ($5 = '' OR workspace_id = $5) \
-         AND at >= $6 AND at <= $7 AND seq < $8 \
-         ORDER BY seq DESC LIMIT {}",
-        q.limit + 1
-    );
-    let action = q.action.clone().unwrap_or_default();
-    sqlx::query_as(&sql)
-        .bind(org_id)
-        .bind(q.actor.clone().unwrap_or_default())
-        .bind(&action)
-        // A family is a literal prefix: `%` and `_` in the filter are not wildcards.
-        .bind(format!("{}.%", action.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
-        .bind(q.workspace_id.clone().unwrap_or_default())
-        .bind(q.from.unwrap_or(i64::MIN))
-        .bind(q.to.unwrap_or(i64::MAX))
-        .bind(q.before_seq.unwrap_or(i64::MAX))
-        .fetch_all(conn)
-        .await
 }
 
 /// A break found in a chain.

@@ -10,6 +10,7 @@ pub mod change;
 pub mod db;
 pub mod lazy;
 pub mod multi_row;
+pub mod scope;
 pub mod sql;
 pub mod whereabouts;
 

@@ -11,15 +11,15 @@ use lyceum_domain::{
 use serde_json::json;
 
 use crate::accounts::queries::users;
-use crate::kernel::access::{org_access, workspace_access, Roles};
+use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{self, Entry};
 use crate::kernel::db::{new_id, now_ms, rfc3339};
+use crate::kernel::scope::{access_at, access_at_seeing, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
 use crate::kernel::{Caller, Lyceum, Result};
 use crate::security::tokens;
-use crate::tenancy::members::Target;
 use crate::tenancy::store::invitations::{self, InvitationRow, Issued};
-use crate::tenancy::store::members::{self, NewMember, Scope};
+use crate::tenancy::store::members::{self, NewMember, Scope as SqlScope};
 use crate::tenancy::store::orgs;
 
 /// One address's outcome.
@@ -67,7 +67,7 @@ impl Lyceum {
     pub async fn invite(
         &self,
         caller: &Caller,
-        target: Target<'_>,
+        target: ScopeRef<'_>,
         emails: &[String],
         role: &str,
     ) -> Result<Vec<InviteResult>> {
@@ -83,32 +83,28 @@ impl Lyceum {
             )
             .into());
         }
-        let (org_id, ws_id) = match target {
-            Target::Org(org) => (org.to_owned(), None),
-            Target::Workspace(ws) => (self.org_of_workspace(ws).await?, Some(ws.to_owned())),
-        };
-        let mut tx = self.begin_org_change(&org_id).await?;
-        let ws = match &ws_id {
-            Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
-            None => None,
-        };
-        // Roles: the org role granted, and the workspace role when the target is a workspace.
-        let (org_role, ws_role) = match &ws {
-            Some(w) => {
-                let access = workspace_access(&mut tx, Roles::Locked, caller, &w.org_id, &w.id).await?;
+        let scope = self.scope(target).await?;
+        let mut tx = self.begin_org_change(&scope.org_id).await?;
+        // 404 unless visible; then the role (422), no escalation, and `members.invite` (403).
+        let access = visible_at(&mut tx, Roles::Locked, caller, &scope).await?;
+        let (org_role, ws_role) = match &scope.workspace_id {
+            Some(_) => {
                 let r = WorkspaceRole::parse(role)?;
                 rules::check_assign_workspace_role(&access, r)?;
-                access.require_in_workspace(Permission::MembersInvite)?;
                 (OrgRole::Guest, Some(r))
             }
             None => {
-                let access = org_access(&mut tx, Roles::Locked, caller, &org_id).await?;
                 let r = OrgRole::parse(role)?;
                 rules::check_assign_org_role(&access, r)?;
-                access.require_in_org(Permission::MembersInvite)?;
                 (r, None)
             }
         };
+        scope.require(&access, Permission::MembersInvite)?;
+        let ws = match &scope.workspace_id {
+            Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
+            None => None,
+        };
+        let Scope { org_id, workspace_id: ws_id } = scope;
         let org = orgs::by_id(&mut tx, &org_id).await?.ok_or(DomainError::NotFound)?;
         let now = now_ms();
         let valid: Vec<String> = entries
@@ -210,9 +206,9 @@ impl Lyceum {
             results.push(InviteResult { email, outcome, invitation_id });
         }
         // Org memberships first: a workspace membership refers to its org membership.
-        members::insert_many(&mut tx, Scope::Org(&org_id), &org_id, &org_members, now).await?;
+        members::insert_many(&mut tx, SqlScope::Org(&org_id), &org_id, &org_members, now).await?;
         if let Some(ws) = &ws_id {
-            members::insert_many(&mut tx, Scope::Workspace(ws), &org_id, &ws_members, now).await?;
+            members::insert_many(&mut tx, SqlScope::Workspace(ws), &org_id, &ws_members, now).await?;
         }
         invitations::insert_many(&mut tx, &new_invitations).await?;
         invitations::reissue_many(&mut tx, &reissued).await?;
@@ -240,9 +236,11 @@ impl Lyceum {
         let org_status: HashMap<String, String> =
             members::org_statuses(conn, org_id, &user_ids).await?.into_iter().collect();
         let in_ws: HashSet<String> = match ws_id {
-            Some(ws) => {
-                members::get_many(conn, Scope::Workspace(ws), &user_ids).await?.into_iter().map(|m| m.user_id).collect()
-            }
+            Some(ws) => members::get_many(conn, SqlScope::Workspace(ws), &user_ids)
+                .await?
+                .into_iter()
+                .map(|m| m.user_id)
+                .collect(),
             None => HashSet::new(),
         };
         let outstanding = invitations::outstanding_for(conn, org_id, emails, now).await?;
@@ -304,23 +302,15 @@ impl Lyceum {
     /// 404 when it does not exist or the caller cannot see it. Called inside the change's
     /// transaction, so roles are read under the organisation's lock.
     async fn managed_invitation(&self, conn: &mut Conn, caller: &Caller, inv: InvitationRow) -> Result<InvitationRow> {
-        match &inv.workspace_id {
+        let scope = match &inv.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                let access = workspace_access(conn, Roles::Locked, caller, &ws.org_id, &ws.id).await?;
-                if !access.may_in_workspace(Permission::MembersView) {
-                    return Err(DomainError::NotFound.into());
-                }
-                access.require_in_workspace(Permission::MembersInvite)?;
+                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
             }
-            None => {
-                let access = org_access(conn, Roles::Locked, caller, &inv.org_id).await?;
-                if !access.may_in_org(Permission::MembersView) {
-                    return Err(DomainError::NotFound.into());
-                }
-                access.require_in_org(Permission::MembersInvite)?;
-            }
-        }
+            None => Scope::org(&inv.org_id),
+        };
+        access_at_seeing(conn, Roles::Locked, caller, &scope, Permission::MembersView, Permission::MembersInvite)
+            .await?;
         Ok(inv)
     }
 
@@ -402,20 +392,17 @@ impl Lyceum {
         limit: Option<i64>,
     ) -> Result<crate::kernel::Page<InvitationRow>> {
         let mut conn = self.pool.acquire().await?;
-        match workspace_id {
+        let scope = match workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(&mut conn, ws_id)
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                workspace_access(&mut conn, self.cached(), caller, &ws.org_id, &ws.id)
-                    .await?
-                    .require_in_workspace(Permission::MembersInvite)?;
+                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
             }
-            None => {
-                org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::MembersInvite)?
-            }
-        }
+            None => Scope::org(org_id),
+        };
+        access_at(&mut conn, self.cached(), caller, &scope, Permission::MembersInvite).await?;
         let after = cursor.map(|c| crate::kernel::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
         let limit = crate::kernel::page_limit(limit);
         let items = invitations::list(&mut conn, org_id, workspace_id, after.as_deref(), limit).await?;
@@ -460,9 +447,9 @@ impl Lyceum {
         if !invitations::consume(&mut tx, &inv.id, &hash, &person.id, now).await? {
             return Err(invalid().into());
         }
-        members::insert(&mut tx, Scope::Org(&org_id), &org_id, &person.id, &inv.org_role, "accepted", now).await?;
+        members::insert(&mut tx, SqlScope::Org(&org_id), &org_id, &person.id, &inv.org_role, "accepted", now).await?;
         if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
-            members::insert(&mut tx, Scope::Workspace(ws), &org_id, &person.id, role, "accepted", now).await?;
+            members::insert(&mut tx, SqlScope::Workspace(ws), &org_id, &person.id, role, "accepted", now).await?;
         }
         let entry = Entry {
             org_id: Some(org_id.clone()),

@@ -2,24 +2,17 @@
 //! with the rules of escalation, last owner and not-yourself, atomically and audited.
 
 use lyceum_domain::role::MemberStatus;
-use lyceum_domain::{rules, Access, DomainError, OrgRole, Permission, WorkspaceRole};
+use lyceum_domain::{rules, DomainError, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use crate::kernel::access::{org_access, workspace_access, Roles};
+use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{self, Entry};
 use crate::kernel::caches::directory::index::{Listing, PageQuery};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::now_ms;
-use crate::kernel::lazy::Db;
+use crate::kernel::scope::{access_at, visible_at, Scope, ScopeRef};
 use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
-use crate::tenancy::store::members::{self, ListQuery, MemberRow, Scope};
-
-/// Which membership a request is about, by id.
-#[derive(Debug, Clone, Copy)]
-pub enum Target<'a> {
-    Org(&'a str),
-    Workspace(&'a str),
-}
+use crate::tenancy::store::members::{self, ListQuery, MemberRow, Scope as SqlScope};
 
 /// Member list filters as received.
 #[derive(Debug, Default)]
@@ -31,26 +24,19 @@ pub struct MemberFilter {
     pub cursor: Option<String>,
 }
 
-/// The organisation of a target, and the scope in store terms.
-struct Resolved {
-    org_id: String,
-    workspace_id: Option<String>,
+/// A scope in store terms.
+fn sql(scope: &Scope) -> SqlScope<'_> {
+    match &scope.workspace_id {
+        Some(ws) => SqlScope::Workspace(ws),
+        None => SqlScope::Org(&scope.org_id),
+    }
 }
 
-impl Resolved {
-    fn scope(&self) -> Scope<'_> {
-        match &self.workspace_id {
-            Some(ws) => Scope::Workspace(ws),
-            None => Scope::Org(&self.org_id),
-        }
-    }
-
-    /// The scope in member directory terms (`None` for an id the directory cannot key).
-    fn listing(&self) -> Option<Listing> {
-        match &self.workspace_id {
-            Some(ws) => canonical_uuid(ws).map(Listing::Workspace),
-            None => Some(Listing::Org),
-        }
+/// A scope in member directory terms (`None` for an id the directory cannot key).
+fn listing(scope: &Scope) -> Option<Listing> {
+    match &scope.workspace_id {
+        Some(ws) => canonical_uuid(ws).map(Listing::Workspace),
+        None => Some(Listing::Org),
     }
 }
 
@@ -63,65 +49,17 @@ fn count_list(from_memory: bool) {
     if from_memory { memory } else { database }.increment(1);
 }
 
-/// Requires `perm` at the target's scope.
-fn require_at(access: &Access, t: &Resolved, perm: Permission) -> Result<()> {
-    match t.workspace_id {
-        Some(_) => access.require_in_workspace(perm)?,
-        None => access.require_in_org(perm)?,
-    }
-    Ok(())
-}
-
 impl Lyceum {
-    async fn resolve_target(&self, target: Target<'_>) -> Result<Resolved> {
-        Ok(match target {
-            Target::Org(org) => Resolved { org_id: org.to_owned(), workspace_id: None },
-            Target::Workspace(ws) => {
-                Resolved { org_id: self.org_of_workspace(ws).await?, workspace_id: Some(ws.to_owned()) }
-            }
-        })
-    }
-
-    /// The caller's access for a target; 404 unless the caller can see it.
-    /// (The target's workspace exists and belongs to `t.org_id`: `resolve_target` found it, and
-    /// workspaces are never deleted nor moved.)
-    async fn visible_access(
-        &self,
-        db: &mut impl Db,
-        roles: Roles<'_>,
-        caller: &Caller,
-        t: &Resolved,
-    ) -> Result<Access> {
-        match &t.workspace_id {
-            Some(ws_id) => workspace_access(db, roles, caller, &t.org_id, ws_id).await,
-            None => org_access(db, roles, caller, &t.org_id).await,
-        }
-    }
-
-    /// The caller's access for a target (404 unless visible), requiring `perm` at its scope.
-    async fn target_access(
-        &self,
-        db: &mut impl Db,
-        roles: Roles<'_>,
-        caller: &Caller,
-        t: &Resolved,
-        perm: Permission,
-    ) -> Result<Access> {
-        let access = self.visible_access(db, roles, caller, t).await?;
-        require_at(&access, t, perm)?;
-        Ok(access)
-    }
-
     /// Lists members, filtered by `q` (substring of name or email, case-insensitive), role and
     /// status, a page at a time: from the member directory in memory when it holds the
     /// organisation, else from the database (the same rows in the same order).
     pub async fn list_members(
         &self,
         caller: &Caller,
-        target: Target<'_>,
+        target: ScopeRef<'_>,
         filter: MemberFilter,
     ) -> Result<Page<MemberRow>> {
-        let t = self.resolve_target(target).await?;
+        let t = self.scope(target).await?;
         if let Some(role) = &filter.role {
             match t.workspace_id {
                 Some(_) => WorkspaceRole::parse(role).map(|_| ())?,
@@ -141,10 +79,10 @@ impl Lyceum {
         });
         let limit = page_limit(filter.limit);
         let mut db = self.lazy_conn();
-        self.target_access(&mut db, self.cached(), caller, &t, Permission::MembersView).await?;
+        access_at(&mut db, self.cached(), caller, &t, Permission::MembersView).await?;
         drop(db);
         let (role, status) = (filter.role.as_deref(), filter.status.as_deref());
-        let items = match (self.member_index(&t.org_id).await, t.listing()) {
+        let items = match (self.member_index(&t.org_id).await, listing(&t)) {
             (Some(index), Some(listing)) => {
                 let after = after.as_ref().map(|(email, id)| (email.as_str(), id.as_str()));
                 let query = PageQuery { text: q.as_deref(), role, status, after, limit: limit as usize };
@@ -155,7 +93,7 @@ impl Lyceum {
                 let mut conn = self.pool.acquire().await?;
                 let query = ListQuery { q: q.as_deref(), role, status, after, limit };
                 count_list(false);
-                members::list(&mut conn, t.scope(), &query).await?
+                members::list(&mut conn, sql(&t), &query).await?
             }
         };
         Ok(Page::of(items, limit, |m| encode_cursor(&[&m.email, &m.user_id])))
@@ -165,13 +103,13 @@ impl Lyceum {
     pub async fn change_role(
         &self,
         caller: &Caller,
-        target: Target<'_>,
+        target: ScopeRef<'_>,
         user_id: &str,
         role: &str,
     ) -> Result<MemberRow> {
-        let t = self.resolve_target(target).await?;
+        let t = self.scope(target).await?;
         let mut tx = self.begin_org_change(&t.org_id).await?;
-        let access = self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
+        let access = visible_at(&mut tx, Roles::Locked, caller, &t).await?;
         // Rule 1 comes first: granting more than you hold is an escalation, whatever else you lack.
         let new_org_role = match t.workspace_id {
             Some(_) => {
@@ -184,15 +122,15 @@ impl Lyceum {
                 Some(r)
             }
         };
-        require_at(&access, &t, Permission::MembersManage)?;
-        let before = members::get(&mut tx, t.scope(), user_id).await?.ok_or(DomainError::NotFound)?;
+        t.require(&access, Permission::MembersManage)?;
+        let before = members::get(&mut tx, sql(&t), user_id).await?.ok_or(DomainError::NotFound)?;
         rules::check_not_self(caller.user_id(), user_id, "change the role of")?;
         if let Some(new_role) = new_org_role {
             let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
             rules::check_keeps_an_owner(owners, is_org_owner(&before.role), new_role == OrgRole::Owner)?;
         }
         let now = now_ms();
-        members::set_role(&mut tx, t.scope(), user_id, role, now).await?;
+        members::set_role(&mut tx, sql(&t), user_id, role, now).await?;
         let entry = Entry {
             org_id: Some(t.org_id.clone()),
             workspace_id: t.workspace_id.clone(),
@@ -210,7 +148,7 @@ impl Lyceum {
     /// Removes members, all or nothing. Each entry that blocks (yourself, not a member, the last
     /// owners) is reported; nothing is removed then. Removing from the organisation removes every
     /// workspace membership too.
-    pub async fn remove_members(&self, caller: &Caller, target: Target<'_>, user_ids: &[String]) -> Result<u64> {
+    pub async fn remove_members(&self, caller: &Caller, target: ScopeRef<'_>, user_ids: &[String]) -> Result<u64> {
         if user_ids.is_empty() {
             return Err(DomainError::invalid("user_ids", "must name at least one member").into());
         }
@@ -220,10 +158,10 @@ impl Lyceum {
         let mut ids: Vec<String> = user_ids.to_vec();
         ids.sort();
         ids.dedup();
-        let t = self.resolve_target(target).await?;
+        let t = self.scope(target).await?;
         let mut tx = self.begin_org_change(&t.org_id).await?;
-        self.target_access(&mut tx, Roles::Locked, caller, &t, Permission::MembersManage).await?;
-        let found = members::get_many(&mut tx, t.scope(), &ids).await?;
+        access_at(&mut tx, Roles::Locked, caller, &t, Permission::MembersManage).await?;
+        let found = members::get_many(&mut tx, sql(&t), &ids).await?;
         let mut blocked = Vec::new();
         for id in &ids {
             if caller.user_id() == Some(id.as_str()) {
@@ -269,7 +207,7 @@ impl Lyceum {
                 after: None,
             });
         }
-        let removed = members::delete_many(&mut tx, t.scope(), &ids).await?;
+        let removed = members::delete_many(&mut tx, sql(&t), &ids).await?;
         audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
         tx.commit().await?;
         Ok(removed)
@@ -279,19 +217,19 @@ impl Lyceum {
 impl Lyceum {
     /// The caller leaves an organisation (and all its workspaces) or one workspace — the explicit
     /// way out, refused for the last owner of an organisation.
-    pub async fn leave(&self, caller: &Caller, target: Target<'_>) -> Result<()> {
-        let t = self.resolve_target(target).await?;
+    pub async fn leave(&self, caller: &Caller, target: ScopeRef<'_>) -> Result<()> {
+        let t = self.scope(target).await?;
         let mut tx = self.begin_org_change(&t.org_id).await?;
         // What the caller cannot see does not exist for it (rule 4), even for an API key, which
         // is told only then that it cannot leave.
-        self.visible_access(&mut tx, Roles::Locked, caller, &t).await?;
+        visible_at(&mut tx, Roles::Locked, caller, &t).await?;
         let me = caller.person()?.id.clone();
-        let before = members::get(&mut tx, t.scope(), &me).await?.ok_or(DomainError::NotFound)?;
+        let before = members::get(&mut tx, sql(&t), &me).await?.ok_or(DomainError::NotFound)?;
         if t.workspace_id.is_none() {
             let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
             rules::check_keeps_an_owner(owners, is_org_owner(&before.role), false)?;
         }
-        members::delete_many(&mut tx, t.scope(), std::slice::from_ref(&me)).await?;
+        members::delete_many(&mut tx, sql(&t), std::slice::from_ref(&me)).await?;
         let entry = Entry {
             org_id: Some(t.org_id.clone()),
             workspace_id: t.workspace_id.clone(),

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::web::openapi::Page;
 use crate::web::openapi::{AuthErrors, BodyErrors, Conflict, Gone, NotFound, QueryErrors, RateLimited};
 
-use crate::tenancy::members::Target;
+use crate::kernel::scope::ScopeRef;
 use crate::tenancy::store::invitations::InvitationRow;
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -106,7 +106,7 @@ pub struct AcceptBody {
 async fn invite(
     state: &AppState,
     caller: &crate::kernel::Caller,
-    target: Target<'_>,
+    target: ScopeRef<'_>,
     b: InviteBody,
 ) -> ApiResult<Json<InviteResults>> {
     let results = state.lyceum.invite(caller, target, &b.emails.into_vec(), &b.role).await?;
@@ -132,7 +132,7 @@ pub async fn invite_to_org(
     ApiPath(org): ApiPath<String>,
     ApiJson(b): ApiJson<InviteBody>,
 ) -> ApiResult<Json<InviteResults>> {
-    invite(&state, &caller, Target::Org(&org), b).await
+    invite(&state, &caller, ScopeRef::Org(&org), b).await
 }
 
 /// Invites addresses to a workspace with a workspace role.
@@ -145,7 +145,7 @@ pub async fn invite_to_workspace(
     ApiPath(ws): ApiPath<String>,
     ApiJson(b): ApiJson<InviteBody>,
 ) -> ApiResult<Json<InviteResults>> {
-    invite(&state, &caller, Target::Workspace(&ws), b).await
+    invite(&state, &caller, ScopeRef::Workspace(&ws), b).await
 }
 
 /// The organisation's invitations, newest first (optionally one workspace's).

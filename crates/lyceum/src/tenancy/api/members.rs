@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::web::openapi::Page;
 use crate::web::openapi::{AuthErrors, BodyErrors, Conflict, NotFound, QueryErrors};
 
-use crate::tenancy::members::{MemberFilter, Target};
+use crate::kernel::scope::ScopeRef;
+use crate::tenancy::members::MemberFilter;
 use crate::tenancy::store::members::MemberRow;
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -73,7 +74,7 @@ pub struct Removed {
 async fn list(
     state: &AppState,
     caller: &crate::kernel::Caller,
-    target: Target<'_>,
+    target: ScopeRef<'_>,
     q: MemberQuery,
 ) -> ApiResult<Json<Page<Member>>> {
     let page = state.lyceum.list_members(caller, target, q.into()).await?;
@@ -89,7 +90,7 @@ pub async fn list_org(
     ApiPath(org): ApiPath<String>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> ApiResult<Json<Page<Member>>> {
-    list(&state, &caller, Target::Org(&org), q).await
+    list(&state, &caller, ScopeRef::Org(&org), q).await
 }
 
 /// Members of a workspace.
@@ -101,7 +102,7 @@ pub async fn list_workspace(
     ApiPath(ws): ApiPath<String>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> ApiResult<Json<Page<Member>>> {
-    list(&state, &caller, Target::Workspace(&ws), q).await
+    list(&state, &caller, ScopeRef::Workspace(&ws), q).await
 }
 
 /// Changes a member's organisation role.
@@ -114,7 +115,7 @@ pub async fn change_org_role(
     ApiPath((org, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.change_role(&caller, Target::Org(&org), &user, &b.role).await?;
+    let m = state.lyceum.change_role(&caller, ScopeRef::Org(&org), &user, &b.role).await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -128,7 +129,7 @@ pub async fn change_workspace_role(
     ApiPath((ws, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.change_role(&caller, Target::Workspace(&ws), &user, &b.role).await?;
+    let m = state.lyceum.change_role(&caller, ScopeRef::Workspace(&ws), &user, &b.role).await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -140,7 +141,7 @@ pub async fn remove_from_org(
     Auth(caller): Auth,
     ApiPath((org, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.remove_members(&caller, Target::Org(&org), &[user]).await?;
+    state.lyceum.remove_members(&caller, ScopeRef::Org(&org), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,7 +153,7 @@ pub async fn remove_from_workspace(
     Auth(caller): Auth,
     ApiPath((ws, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.remove_members(&caller, Target::Workspace(&ws), &[user]).await?;
+    state.lyceum.remove_members(&caller, ScopeRef::Workspace(&ws), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,7 +167,7 @@ pub async fn bulk_remove_from_workspace(
     ApiPath(ws): ApiPath<String>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
-    let removed = state.lyceum.remove_members(&caller, Target::Workspace(&ws), &b.user_ids).await?;
+    let removed = state.lyceum.remove_members(&caller, ScopeRef::Workspace(&ws), &b.user_ids).await?;
     Ok(Json(Removed { removed }))
 }
 
@@ -180,7 +181,7 @@ pub async fn bulk_remove_from_org(
     ApiPath(org): ApiPath<String>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
-    let removed = state.lyceum.remove_members(&caller, Target::Org(&org), &b.user_ids).await?;
+    let removed = state.lyceum.remove_members(&caller, ScopeRef::Org(&org), &b.user_ids).await?;
     Ok(Json(Removed { removed }))
 }
 
@@ -192,7 +193,7 @@ pub async fn leave_org(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.leave(&caller, Target::Org(&org)).await?;
+    state.lyceum.leave(&caller, ScopeRef::Org(&org)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,6 +205,6 @@ pub async fn leave_workspace(
     Auth(caller): Auth,
     ApiPath(ws): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.leave(&caller, Target::Workspace(&ws)).await?;
+    state.lyceum.leave(&caller, ScopeRef::Workspace(&ws)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,101 @@
+//! One organisation, or one workspace of it: where a use case acts, spelled once. A request
+//! names a scope by id ([`ScopeRef`]); [`Lyceum::scope`] finds it (404 for a workspace that does
+//! not exist), and [`access_at`] answers the caller's access there in the one order every use
+//! case follows: **404 when the caller cannot see the scope, then 403 when they may not act**.
+
+use lyceum_domain::{Access, DomainError, Permission};
+
+use super::access::{org_access, workspace_access, Roles};
+use super::lazy::Db;
+use super::{Caller, Lyceum, Result};
+
+/// A scope as a request names it.
+#[derive(Debug, Clone, Copy)]
+pub enum ScopeRef<'a> {
+    Org(&'a str),
+    Workspace(&'a str),
+}
+
+/// A scope once found: the organisation, and the workspace if any (which belongs to it:
+/// workspaces are never moved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub org_id: String,
+    pub workspace_id: Option<String>,
+}
+
+impl Scope {
+    /// An organisation's own scope.
+    pub fn org(org_id: &str) -> Scope {
+        Scope { org_id: org_id.to_owned(), workspace_id: None }
+    }
+
+    /// Whether `access` grants `p` at this scope (in the workspace, or at organisation scope).
+    pub fn may(&self, access: &Access, p: Permission) -> bool {
+        match self.workspace_id {
+            Some(_) => access.may_in_workspace(p),
+            None => access.may_in_org(p),
+        }
+    }
+
+    /// Requires `p` at this scope (403 otherwise).
+    pub fn require(&self, access: &Access, p: Permission) -> Result<()> {
+        match self.workspace_id {
+            Some(_) => access.require_in_workspace(p)?,
+            None => access.require_in_org(p)?,
+        }
+        Ok(())
+    }
+}
+
+impl Lyceum {
+    /// Finds a scope: 404 for a workspace that does not exist.
+    pub async fn scope(&self, at: ScopeRef<'_>) -> Result<Scope> {
+        Ok(match at {
+            ScopeRef::Org(org) => Scope::org(org),
+            ScopeRef::Workspace(ws) => {
+                Scope { org_id: self.org_of_workspace(ws).await?, workspace_id: Some(ws.to_owned()) }
+            }
+        })
+    }
+}
+
+/// The caller's access at a scope; 404 unless the caller can see it (the organisation, and for a
+/// workspace `workspace.view` there).
+pub async fn visible_at(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, scope: &Scope) -> Result<Access> {
+    match &scope.workspace_id {
+        Some(ws_id) => workspace_access(db, roles, caller, &scope.org_id, ws_id).await,
+        None => org_access(db, roles, caller, &scope.org_id).await,
+    }
+}
+
+/// The caller's access at a scope: 404 unless visible, then 403 unless `perm` is granted there.
+pub async fn access_at(
+    db: &mut impl Db,
+    roles: Roles<'_>,
+    caller: &Caller,
+    scope: &Scope,
+    perm: Permission,
+) -> Result<Access> {
+    let access = visible_at(db, roles, caller, scope).await?;
+    scope.require(&access, perm)?;
+    Ok(access)
+}
+
+/// Like [`access_at`], but what the caller may not even `see` there (say `members.view` for an
+/// invitation) does not exist for them: 404, then 403 unless `perm`.
+pub async fn access_at_seeing(
+    db: &mut impl Db,
+    roles: Roles<'_>,
+    caller: &Caller,
+    scope: &Scope,
+    see: Permission,
+    perm: Permission,
+) -> Result<Access> {
+    let access = visible_at(db, roles, caller, scope).await?;
+    if !scope.may(&access, see) {
+        return Err(DomainError::NotFound.into());
+    }
+    scope.require(&access, perm)?;
+    Ok(access)
+}
