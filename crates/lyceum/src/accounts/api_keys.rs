@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::accounts::store::api_keys::{self, ApiKeyRow};
 use crate::kernel::access::{org_access, resolve, Roles};
-use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms, parse_rfc3339, rfc3339};
 use crate::kernel::{Caller, Lyceum, Result};
 use crate::security::tokens;
@@ -71,15 +71,14 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(org_id.to_owned()),
             workspace_id: row.workspace_id.clone(),
-            action: "api_key.created",
-            target_type: "api_key",
+            action: Action::ApiKeyCreated,
             target_id: row.id.clone(),
             before: None,
             after: Some(
                 json!({"name": row.name, "prefix": row.prefix, "role": row.role, "expires_at": row.expires_at.map(rfc3339)}),
             ),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok((row, secret.key))
     }
@@ -104,13 +103,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(org_id.to_owned()),
             workspace_id: key.workspace_id.clone(),
-            action: "api_key.revoked",
-            target_type: "api_key",
+            action: Action::ApiKeyRevoked,
             target_id: key.id.clone(),
             before: Some(json!({"name": key.name, "prefix": key.prefix})),
             after: Some(json!({"revoked_at": rfc3339(now)})),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::accounts::store::users::{NewUser, UserRow};
 use crate::accounts::store::{api_keys, sessions, users};
-use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::audit_chain::{self, Action, Entry};
 use crate::kernel::caches::credentials::{CachedKey, CachedSession, REVALIDATE_MS};
 use crate::kernel::db::{new_id, now_ms};
 use crate::kernel::sql::Conn;
@@ -15,7 +15,6 @@ use crate::kernel::{
     anonymous_actor, conflict_on_unique, Caller, KeyRef, Lyceum, Origin, Principal, Result, ServiceError, UserRef,
 };
 use crate::security::{password, tokens};
-use crate::tenancy::queries::members::Scope;
 use crate::tenancy::queries::{invitations, members};
 
 /// A new session: the token goes in the cookie, only its hash is stored.
@@ -41,16 +40,8 @@ fn user_actor(u: &UserRow, origin: &Origin) -> audit_chain::Actor {
 }
 
 /// An event about a user account in the instance chain.
-fn account_event(action: &'static str, u: &UserRow, after: Option<serde_json::Value>) -> Entry {
-    Entry {
-        org_id: None,
-        workspace_id: None,
-        action,
-        target_type: "user",
-        target_id: u.id.clone(),
-        before: None,
-        after,
-    }
+fn account_event(action: Action, u: &UserRow, after: Option<serde_json::Value>) -> Entry {
+    Entry { org_id: None, workspace_id: None, action, target_id: u.id.clone(), before: None, after }
 }
 
 fn user_json(u: &UserRow) -> serde_json::Value {
@@ -113,29 +104,12 @@ impl Lyceum {
             .await
             .map_err(|e| conflict_on_unique(e, "an account with this email already exists"))?;
         let actor = user_actor(&user, origin);
-        let mut events = vec![account_event("user.signed_up", &user, Some(user_json(&user)))];
+        let mut events = vec![account_event(Action::UserSignedUp, &user, Some(user_json(&user)))];
         if let Some((inv, token_hash)) = &invitation {
-            if !invitations::consume(&mut tx, &inv.id, token_hash, &user.id, now).await? {
-                return Err(
-                    DomainError::InvalidToken("this invitation is expired, revoked or already used".into()).into()
-                );
-            }
-            members::insert(&mut tx, Scope::Org(&inv.org_id), &inv.org_id, &user.id, &inv.org_role, "accepted", now)
-                .await?;
-            if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
-                members::insert(&mut tx, Scope::Workspace(ws), &inv.org_id, &user.id, role, "accepted", now).await?;
-            }
-            events.push(Entry {
-                org_id: Some(inv.org_id.clone()),
-                workspace_id: inv.workspace_id.clone(),
-                action: "invitation.accepted",
-                target_type: "invitation",
-                target_id: inv.id.clone(),
-                before: Some(json!({"status": "pending"})),
-                after: Some(json!({"status": "accepted", "user_id": user.id, "org_role": inv.org_role, "workspace_role": inv.workspace_role})),
-            });
+            events
+                .push(crate::tenancy::invitations::join_by_invitation(&mut tx, inv, token_hash, &user.id, now).await?);
         }
-        audit_chain::append(&mut tx, &actor, events, now).await?;
+        tx.record(&actor, events, now);
         let session = self.start_session(&mut tx, &user.id, now).await?;
         tx.commit().await?;
         Ok((user, session))
@@ -168,13 +142,12 @@ impl Lyceum {
             let entry = Entry {
                 org_id: None,
                 workspace_id: None,
-                action: "auth.login_failed",
-                target_type: "email",
+                action: Action::AuthLoginFailed,
                 target_id: target,
                 before: None,
                 after: None,
             };
-            audit_chain::append(&mut tx, &anonymous_actor(origin), vec![entry], now).await?;
+            tx.record(&anonymous_actor(origin), vec![entry], now);
             tx.commit().await?;
             return Err(ServiceError::Unauthenticated);
         };
@@ -189,17 +162,16 @@ impl Lyceum {
             tx.touch_org(org).await?;
         }
         let actor = user_actor(&user, origin);
-        let mut events = vec![account_event("auth.logged_in", &user, None)];
+        let mut events = vec![account_event(Action::AuthLoggedIn, &user, None)];
         events.extend(accepted_in.into_iter().map(|org| Entry {
             org_id: Some(org),
             workspace_id: None,
-            action: "member.accepted",
-            target_type: "user",
+            action: Action::MemberAccepted,
             target_id: user.id.clone(),
             before: Some(json!({"status": "pending"})),
             after: Some(json!({"status": "accepted"})),
         }));
-        audit_chain::append(&mut tx, &actor, events, now).await?;
+        tx.record(&actor, events, now);
         tx.commit().await?;
         Ok((user, session))
     }
@@ -210,6 +182,7 @@ impl Lyceum {
         let mut tx = self.begin_change().await?;
         sessions::delete(&mut tx, &hash).await?;
         tx.forget_session(&hash).await?;
+        tx.unaudited("signing out only ends the caller's own session; the trail records sign-ins");
         tx.commit().await
     }
 
@@ -341,13 +314,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: None,
             workspace_id: None,
-            action: "user.updated",
-            target_type: "user",
+            action: Action::UserUpdated,
             target_id: after.id.clone(),
             before: Some(user_json(&before)),
             after: Some(after_json),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         if !sensitive.is_empty() {
             self.wake_mailer();
@@ -409,13 +381,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: None,
             workspace_id: None,
-            action: "admin.created",
-            target_type: "user",
+            action: Action::AdminCreated,
             target_id: id.clone(),
             before: None,
             after: Some(json!({"email": email.as_str(), "instance_admin": true})),
         };
-        audit_chain::append(&mut tx, &actor, vec![entry], now).await?;
+        tx.record(&actor, vec![entry], now);
         tx.touch_everything().await?;
         tx.commit().await?;
         Ok(id)

@@ -23,13 +23,98 @@ pub struct Actor {
     pub user_agent: Option<String>,
 }
 
+/// What an audit event records: the closed catalogue of actions. Each action names its target's
+/// type, so an event cannot pair an action with the wrong kind of target; the wire names are
+/// what `GET /audit?action=` filters on (an exact name, or a family such as `member`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    AdminCreated,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    AuthLoggedIn,
+    AuthLoginFailed,
+    InvitationAccepted,
+    InvitationResent,
+    InvitationRevoked,
+    InvitationSent,
+    MemberAccepted,
+    MemberAdded,
+    MemberLeft,
+    MemberRemoved,
+    MemberRoleChanged,
+    OrgCreated,
+    UserSignedUp,
+    UserUpdated,
+    WorkspaceCreated,
+    WorkspaceUpdated,
+}
+
+/// The catalogue as data: (action, wire name, target type, what it records).
+pub const ACTIONS: &[(Action, &str, &str, &str)] = &[
+    (Action::AdminCreated, "admin.created", "user", "An instance administrator was created (CLI)."),
+    (Action::ApiKeyCreated, "api_key.created", "api_key", "An API key was created (its secret is never recorded)."),
+    (Action::ApiKeyRevoked, "api_key.revoked", "api_key", "An API key was revoked."),
+    (Action::AuthLoggedIn, "auth.logged_in", "user", "A person signed in."),
+    (
+        Action::AuthLoginFailed,
+        "auth.login_failed",
+        "email",
+        "A sign-in failed (the address typed, whether or not an account has it).",
+    ),
+    (
+        Action::InvitationAccepted,
+        "invitation.accepted",
+        "invitation",
+        "An invitation was used to join (on signup or by a signed-in person).",
+    ),
+    (
+        Action::InvitationResent,
+        "invitation.resent",
+        "invitation",
+        "An invitation was sent again with a new token and term.",
+    ),
+    (Action::InvitationRevoked, "invitation.revoked", "invitation", "An invitation was revoked."),
+    (Action::InvitationSent, "invitation.sent", "invitation", "An invitation was sent to an address with no account."),
+    (Action::MemberAccepted, "member.accepted", "user", "A pending membership became accepted at sign-in."),
+    (Action::MemberAdded, "member.added", "user", "A person was added to an organisation or workspace."),
+    (Action::MemberLeft, "member.left", "user", "A person left an organisation or workspace."),
+    (Action::MemberRemoved, "member.removed", "user", "A person was removed from an organisation or workspace."),
+    (Action::MemberRoleChanged, "member.role_changed", "user", "A member's role changed."),
+    (Action::OrgCreated, "org.created", "organization", "An organisation was created (with its first workspace)."),
+    (Action::UserSignedUp, "user.signed_up", "user", "An account was created."),
+    (Action::UserUpdated, "user.updated", "user", "A person changed their profile, email or password."),
+    (Action::WorkspaceCreated, "workspace.created", "workspace", "A workspace was created."),
+    (Action::WorkspaceUpdated, "workspace.updated", "workspace", "A workspace's settings or credit limit changed."),
+];
+
+impl Action {
+    fn row(self) -> &'static (Action, &'static str, &'static str, &'static str) {
+        // Every action has its row (the catalogue test checks it), so this cannot fail.
+        ACTIONS.iter().find(|(a, ..)| *a == self).unwrap_or(&ACTIONS[0])
+    }
+
+    /// The wire name, `family.verb`.
+    pub fn as_str(self) -> &'static str {
+        self.row().1
+    }
+
+    /// The type of the target an event with this action names.
+    pub fn target_type(self) -> &'static str {
+        self.row().2
+    }
+
+    /// The action of a wire name.
+    pub fn parse(name: &str) -> Option<Action> {
+        ACTIONS.iter().find(|(_, n, ..)| *n == name).map(|(a, ..)| *a)
+    }
+}
+
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub org_id: Option<String>,
     pub workspace_id: Option<String>,
-    pub action: &'static str,
-    pub target_type: &'static str,
+    pub action: Action,
     pub target_id: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -169,8 +254,8 @@ async fn append_to_chain(
             actor_type: actor.kind.to_owned(),
             actor_id: actor.id.clone(),
             actor_email: actor.email.clone(),
-            action: e.action.to_owned(),
-            target_type: e.target_type.to_owned(),
+            action: e.action.as_str().to_owned(),
+            target_type: e.action.target_type().to_owned(),
             target_id: e.target_id,
             before_state: e.before.map(|v| v.to_string()),
             after_state: e.after.map(|v| v.to_string()),
@@ -243,4 +328,69 @@ pub async fn verify(conn: &mut Conn) -> sqlx::Result<(u64, Vec<Break>)> {
         }
     }
     Ok((checked, breaks))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::{Action, ACTIONS};
+
+    /// Every action, by an exhaustive match: a new action does not compile until it is listed
+    /// here, and then the test fails until it has its row in the catalogue.
+    fn every_action() -> Vec<Action> {
+        use Action::*;
+        let all = [
+            AdminCreated,
+            ApiKeyCreated,
+            ApiKeyRevoked,
+            AuthLoggedIn,
+            AuthLoginFailed,
+            InvitationAccepted,
+            InvitationResent,
+            InvitationRevoked,
+            InvitationSent,
+            MemberAccepted,
+            MemberAdded,
+            MemberLeft,
+            MemberRemoved,
+            MemberRoleChanged,
+            OrgCreated,
+            UserSignedUp,
+            UserUpdated,
+            WorkspaceCreated,
+            WorkspaceUpdated,
+        ];
+        for a in all {
+            match a {
+                AdminCreated | ApiKeyCreated | ApiKeyRevoked | AuthLoggedIn | AuthLoginFailed | InvitationAccepted
+                | InvitationResent | InvitationRevoked | InvitationSent | MemberAccepted | MemberAdded | MemberLeft
+                | MemberRemoved | MemberRoleChanged | OrgCreated | UserSignedUp | UserUpdated | WorkspaceCreated
+                | WorkspaceUpdated => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn every_action_has_one_row_with_a_family_dot_verb_name() {
+        let all = every_action();
+        assert_eq!(ACTIONS.len(), all.len(), "one row per action");
+        let mut names = HashSet::new();
+        for a in all {
+            let rows: Vec<_> = ACTIONS.iter().filter(|(x, ..)| *x == a).collect();
+            assert_eq!(rows.len(), 1, "{a:?} has exactly one row");
+            let (_, name, target, what) = rows[0];
+            assert!(names.insert(*name), "{name} is listed twice");
+            let (family, verb) = name.split_once('.').unwrap_or_default();
+            let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            assert!(word(family) && word(verb), "{name} is `family.verb`");
+            assert!(word(target), "{name}: target type {target}");
+            assert!(!what.is_empty(), "{name} says what it records");
+            assert_eq!(a.as_str(), *name);
+            assert_eq!(a.target_type(), *target);
+            assert_eq!(Action::parse(name), Some(a));
+        }
+        assert_eq!(Action::parse("member.everything"), None);
+    }
 }

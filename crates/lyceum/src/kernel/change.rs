@@ -6,7 +6,9 @@
 //! every other node sharing the database at the moment of commit (nothing is sent on rollback).
 //! The member directory forgets the same organisations; credentials (sessions, API keys) and the
 //! people whose profile changed are forgotten the same way. A raw transaction cannot be
-//! committed through a `Change`, so no write path can forget to invalidate.
+//! committed through a `Change`, so no write path can forget to invalidate. The audit events a
+//! use case records are buffered here and appended to the chain at commit, in the same
+//! transaction; a change that records none must say why (`unaudited`), or its commit is refused.
 //!
 //! Notification payloads: `<organisation id>`, `*` (everything), `session:<token hash>`,
 //! `user:<user id>` (all of a user's sessions), `key:<api key id>`.
@@ -16,6 +18,7 @@ use std::ops::{Deref, DerefMut};
 use sqlx::{Any, AnyConnection, Transaction};
 use uuid::Uuid;
 
+use super::audit_chain::{self, Actor, Entry};
 use super::caches::Caches;
 use super::Result;
 use crate::kernel::db::Backend;
@@ -30,6 +33,10 @@ pub struct Change {
     touched: Vec<Uuid>,
     forgotten: Vec<Forget>,
     everything: bool,
+    /// Audit events recorded by the use case, appended to the chain at commit, in order.
+    audit: Vec<(Actor, Vec<Entry>, i64)>,
+    /// Why this change records no audit event, when it records none.
+    unaudited: Option<&'static str>,
 }
 
 /// A credential to forget after commit.
@@ -41,7 +48,16 @@ enum Forget {
 
 impl Change {
     pub(super) fn new(tx: Transaction<'static, Any>, backend: Backend, caches: Caches) -> Change {
-        Change { tx, backend, caches, touched: Vec::new(), forgotten: Vec::new(), everything: false }
+        Change {
+            tx,
+            backend,
+            caches,
+            touched: Vec::new(),
+            forgotten: Vec::new(),
+            everything: false,
+            audit: Vec::new(),
+            unaudited: None,
+        }
     }
 
     /// Takes an organisation's write lock (every change to an organisation is serialised by it)
@@ -100,8 +116,29 @@ impl Change {
         Ok(())
     }
 
-    /// Commits, then forgets on this node what the change touched.
-    pub async fn commit(self) -> Result<()> {
+    /// Records audit events done by `actor` at `now`; they are appended to the hash chain in
+    /// this change's transaction when it commits, so a change and its record stand or fall
+    /// together.
+    pub fn record(&mut self, actor: &Actor, entries: Vec<Entry>, now: i64) {
+        if !entries.is_empty() {
+            self.audit.push((actor.clone(), entries, now));
+        }
+    }
+
+    /// Says why this change records no audit event (every change records one, or says why not).
+    pub fn unaudited(&mut self, why: &'static str) {
+        self.unaudited = Some(why);
+    }
+
+    /// Appends the recorded audit events, commits, then forgets on this node what the change
+    /// touched. A change that recorded no event and gave no reason is refused (rolled back).
+    pub async fn commit(mut self) -> Result<()> {
+        if self.audit.is_empty() && self.unaudited.is_none() {
+            return Err(anyhow::anyhow!("a change recorded no audit event and gave no reason").into());
+        }
+        for (actor, entries, now) in std::mem::take(&mut self.audit) {
+            audit_chain::append(&mut self.tx, &actor, entries, now).await?;
+        }
         self.tx.commit().await?;
         let caches = &self.caches;
         if self.everything {

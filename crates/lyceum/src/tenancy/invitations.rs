@@ -6,13 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use lyceum_domain::invitation::{outcome_for, Known, Outcome};
 use lyceum_domain::{
-    parse_email_list, rules, DomainError, EmailListEntry, InvitationStatus, OrgRole, Permission, WorkspaceRole,
+    parse_email_list, rules, DomainError, EmailListEntry, InvitationStatus, MemberStatus, OrgRole, Permission,
+    WorkspaceRole,
 };
 use serde_json::json;
 
 use crate::accounts::queries::users;
 use crate::kernel::access::Roles;
-use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms, rfc3339};
 use crate::kernel::scope::{access_at, access_at_seeing, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
@@ -188,8 +189,7 @@ impl Lyceum {
                     events.push(Entry {
                         org_id: Some(org_id.clone()),
                         workspace_id: ws_id.clone(),
-                        action: if existing.is_some() { "invitation.resent" } else { "invitation.sent" },
-                        target_type: "invitation",
+                        action: if existing.is_some() { Action::InvitationResent } else { Action::InvitationSent },
                         target_id: invitation.id.clone(),
                         before: None,
                         after: Some(json!({"email": email, "org_role": invitation.org_role, "workspace_role": invitation.workspace_role, "expires_at": rfc3339(expires_at)})),
@@ -213,7 +213,7 @@ impl Lyceum {
         invitations::insert_many(&mut tx, &new_invitations).await?;
         invitations::reissue_many(&mut tx, &reissued).await?;
         lyceum_mail::enqueue_many(&mut tx, &mails, now).await?;
-        audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
+        tx.record(&caller.audit_actor(), events, now);
         tx.commit().await?;
         if !mails.is_empty() {
             self.wake_mailer();
@@ -349,13 +349,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(inv.org_id.clone()),
             workspace_id: inv.workspace_id.clone(),
-            action: "invitation.resent",
-            target_type: "invitation",
+            action: Action::InvitationResent,
             target_id: inv.id.clone(),
             before: None,
             after: Some(json!({"email": inv.email, "expires_at": rfc3339(inv.expires_at)})),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         self.wake_mailer();
         Ok(inv)
@@ -371,13 +370,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(inv.org_id.clone()),
             workspace_id: inv.workspace_id.clone(),
-            action: "invitation.revoked",
-            target_type: "invitation",
+            action: Action::InvitationRevoked,
             target_id: inv.id.clone(),
             before: Some(json!({"email": inv.email, "status": inv.status(now).as_str()})),
             after: Some(json!({"status": "revoked"})),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok(())
     }
@@ -444,23 +442,8 @@ impl Lyceum {
             return Err(DomainError::Forbidden("an invitation sent to your address").into());
         }
         let now = now_ms();
-        if !invitations::consume(&mut tx, &inv.id, &hash, &person.id, now).await? {
-            return Err(invalid().into());
-        }
-        members::insert(&mut tx, SqlScope::Org(&org_id), &org_id, &person.id, &inv.org_role, "accepted", now).await?;
-        if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
-            members::insert(&mut tx, SqlScope::Workspace(ws), &org_id, &person.id, role, "accepted", now).await?;
-        }
-        let entry = Entry {
-            org_id: Some(org_id.clone()),
-            workspace_id: inv.workspace_id.clone(),
-            action: "invitation.accepted",
-            target_type: "invitation",
-            target_id: inv.id.clone(),
-            before: Some(json!({"status": "pending"})),
-            after: Some(json!({"status": "accepted", "user_id": person.id})),
-        };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        let entry = join_by_invitation(&mut tx, &inv, &hash, &person.id, now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         // The row was read before it was consumed: answer with its state now.
         inv.accepted_at = Some(now);
@@ -472,10 +455,43 @@ fn member_added(org_id: &str, ws_id: &Option<String>, user_id: &str, email: &str
     Entry {
         org_id: Some(org_id.to_owned()),
         workspace_id: ws_id.clone(),
-        action: "member.added",
-        target_type: "user",
+        action: Action::MemberAdded,
         target_id: user_id.to_owned(),
         before: None,
         after: Some(json!({"email": email, "role": role, "status": status})),
     }
+}
+
+/// Joins what an invitation offers (its organisation role, and its workspace role if any),
+/// accepted, consuming the invitation: the one way an invitation is used, on signup
+/// (`accounts::people::signup`) or by a signed-in person (`accept_invitation`). Returns the
+/// audit event to record. Runs in the caller's change, under the organisation's lock.
+pub async fn join_by_invitation(
+    conn: &mut Conn,
+    inv: &InvitationRow,
+    token_hash: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<Entry> {
+    if !invitations::consume(conn, &inv.id, token_hash, user_id, now).await? {
+        return Err(DomainError::InvalidToken("this invitation is expired, revoked or already used".into()).into());
+    }
+    let accepted = MemberStatus::Accepted.as_str();
+    members::insert(conn, SqlScope::Org(&inv.org_id), &inv.org_id, user_id, &inv.org_role, accepted, now).await?;
+    if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
+        members::insert(conn, SqlScope::Workspace(ws), &inv.org_id, user_id, role, accepted, now).await?;
+    }
+    Ok(Entry {
+        org_id: Some(inv.org_id.clone()),
+        workspace_id: inv.workspace_id.clone(),
+        action: Action::InvitationAccepted,
+        target_id: inv.id.clone(),
+        before: Some(json!({"status": InvitationStatus::Pending.as_str()})),
+        after: Some(json!({
+            "status": InvitationStatus::Accepted.as_str(),
+            "user_id": user_id,
+            "org_role": inv.org_role,
+            "workspace_role": inv.workspace_role,
+        })),
+    })
 }

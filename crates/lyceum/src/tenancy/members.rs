@@ -6,7 +6,7 @@ use lyceum_domain::{rules, DomainError, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
 use crate::kernel::access::Roles;
-use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::caches::directory::index::{Listing, PageQuery};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::now_ms;
@@ -134,13 +134,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(t.org_id.clone()),
             workspace_id: t.workspace_id.clone(),
-            action: "member.role_changed",
-            target_type: "user",
+            action: Action::MemberRoleChanged,
             target_id: user_id.to_owned(),
             before: Some(json!({"role": before.role})),
             after: Some(json!({"role": role})),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok(MemberRow { role: role.to_owned(), ..before })
     }
@@ -200,15 +199,14 @@ impl Lyceum {
             events.push(Entry {
                 org_id: Some(t.org_id.clone()),
                 workspace_id: t.workspace_id.clone(),
-                action: "member.removed",
-                target_type: "user",
+                action: Action::MemberRemoved,
                 target_id: m.user_id.clone(),
                 before: Some(json!({"email": m.email, "role": m.role, "status": m.status, "workspaces": workspaces})),
                 after: None,
             });
         }
         let removed = members::delete_many(&mut tx, sql(&t), &ids).await?;
-        audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
+        tx.record(&caller.audit_actor(), events, now);
         tx.commit().await?;
         Ok(removed)
     }
@@ -233,13 +231,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(t.org_id.clone()),
             workspace_id: t.workspace_id.clone(),
-            action: "member.left",
-            target_type: "user",
+            action: Action::MemberLeft,
             target_id: me,
             before: Some(json!({"role": before.role, "status": before.status})),
             after: None,
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now_ms()).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now_ms());
         tx.commit().await?;
         Ok(())
     }

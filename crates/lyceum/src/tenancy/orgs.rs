@@ -7,7 +7,7 @@ use lyceum_domain::{rules, Access, DomainError, Grant, MemberStatus, OrgRole, Pe
 use serde_json::json;
 
 use crate::kernel::access::{grant_of_user, org_access, workspace_access, Roles};
-use crate::kernel::audit_chain::{self, Entry};
+use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms};
 use crate::kernel::{Caller, Lyceum, Principal, Result};
 use crate::tenancy::store::members;
@@ -98,8 +98,7 @@ impl Lyceum {
             Entry {
                 org_id: Some(org.id.clone()),
                 workspace_id: None,
-                action: "org.created",
-                target_type: "organization",
+                action: Action::OrgCreated,
                 target_id: org.id.clone(),
                 before: None,
                 after: Some(json!({"name": org.name, "plan": org.plan, "seats": seats, "credit_pool": credit_pool})),
@@ -107,14 +106,13 @@ impl Lyceum {
             Entry {
                 org_id: Some(org.id.clone()),
                 workspace_id: Some(ws.id.clone()),
-                action: "workspace.created",
-                target_type: "workspace",
+                action: Action::WorkspaceCreated,
                 target_id: ws.id.clone(),
                 before: None,
                 after: Some(ws_json(&ws)),
             },
         ];
-        audit_chain::append(&mut tx, &caller.audit_actor(), events, now).await?;
+        tx.record(&caller.audit_actor(), events, now);
         tx.commit().await?;
         Ok(OrgView { org, workspaces: vec![ws] })
     }
@@ -208,13 +206,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(org_id.to_owned()),
             workspace_id: Some(ws.id.clone()),
-            action: "workspace.created",
-            target_type: "workspace",
+            action: Action::WorkspaceCreated,
             target_id: ws.id.clone(),
             before: None,
             after: Some(ws_json(&ws)),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok(ws)
     }
@@ -250,13 +247,12 @@ impl Lyceum {
         let entry = Entry {
             org_id: Some(org_id.clone()),
             workspace_id: Some(ws_id.to_owned()),
-            action: "workspace.updated",
-            target_type: "workspace",
+            action: Action::WorkspaceUpdated,
             target_id: ws_id.to_owned(),
             before: Some(ws_json(&before)),
             after: Some(ws_json(&after)),
         };
-        audit_chain::append(&mut tx, &caller.audit_actor(), vec![entry], now).await?;
+        tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
         Ok(after)
     }
