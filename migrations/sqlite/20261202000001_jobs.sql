@@ -1,0 +1,23 @@
+-- The job queue: every deferred task (mail first; scoring, reminders, webhooks, invoice runs and
+-- lease expiry later) is a row of `jobs`, written in the transaction that causes it and run by a
+-- leased, retrying runner (crates/jobs). Times are Unix milliseconds.
+--
+-- A job is pending while `done_at` and `failed_at` are NULL, due when `run_at` has passed and no
+-- lease holds it (`leased_until` NULL or past). `dedup_key` makes enqueueing idempotent: NULLs
+-- are distinct, so only jobs that have a key are unique by it.
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    dedup_key TEXT,
+    created_at INTEGER NOT NULL,
+    run_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    leased_until INTEGER,
+    lease_owner TEXT,
+    done_at INTEGER,
+    failed_at INTEGER,
+    last_error TEXT
+);
+CREATE INDEX jobs_due ON jobs(kind, run_at) WHERE done_at IS NULL AND failed_at IS NULL;
+CREATE UNIQUE INDEX jobs_dedup_key ON jobs(dedup_key);
