@@ -21,3 +21,18 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs(kind, run_at) WHERE done_at IS NULL AND failed_at IS NULL;
 CREATE UNIQUE INDEX jobs_dedup_key ON jobs(dedup_key);
+
+-- Mail becomes the first kind: a message keeps its row (and id) in `outbox`, its scheduling moves
+-- to the job of the same id. A message leased at the upgrade had `next_attempt_at` = the lease's
+-- end: it is due again then, as before.
+INSERT INTO jobs (id, kind, payload, created_at, run_at, attempts, done_at, failed_at, last_error)
+    SELECT id, 'mail', '', created_at, next_attempt_at, attempts, sent_at, failed_at, last_error FROM outbox;
+
+-- `outbox` keeps the message only.
+DROP INDEX outbox_due;
+ALTER TABLE outbox
+    DROP COLUMN attempts,
+    DROP COLUMN next_attempt_at,
+    DROP COLUMN sent_at,
+    DROP COLUMN failed_at,
+    DROP COLUMN last_error;
