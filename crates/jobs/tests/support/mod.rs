@@ -1,10 +1,12 @@
 //! A fresh, migrated database per test: a SQLite file by default, or a schema of its own in the
 //! PostgreSQL database named by `LYCEUM_TEST_DATABASE_URL`.
 
+use std::path::Path;
 use std::time::SystemTime;
 
 use lyceum_jobs::{enqueue, Enqueued, NewJob};
 use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor};
 
 /// A fresh, migrated database for one test; a PostgreSQL schema is dropped when it goes away.
@@ -17,6 +19,35 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        let db = TestDb::empty().await;
+        db.migrate(None).await;
+        db
+    }
+
+    /// Applies the migrations, or only those older than `before` (a version).
+    pub async fn migrate(&self, before: Option<i64>) {
+        let backend = if self._pg_schema.is_some() { "postgres" } else { "sqlite" };
+        let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(backend);
+        let dir = match before {
+            None => all,
+            Some(version) => {
+                let dir = self._dir.path().join(format!("migrations-before-{version}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                for entry in std::fs::read_dir(&all).unwrap() {
+                    let path = entry.unwrap().path();
+                    let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+                    if name.split('_').next().unwrap().parse::<i64>().unwrap() < version {
+                        std::fs::copy(&path, dir.join(name)).unwrap();
+                    }
+                }
+                dir
+            }
+        };
+        Migrator::new(dir).await.unwrap().run(&self.pool).await.unwrap();
+    }
+
+    /// A fresh database without tables.
+    pub async fn empty() -> TestDb {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
         match std::env::var("LYCEUM_TEST_DATABASE_URL") {
@@ -32,14 +63,12 @@ impl TestDb {
                 let (search_path,): (String,) =
                     sqlx::query_as("SELECT CAST(current_schema() AS TEXT)").fetch_one(&pool).await.unwrap();
                 assert_eq!(search_path, schema, "the options URL parameter must set search_path");
-                sqlx::migrate!("../../migrations/postgres").run(&pool).await.unwrap();
                 TestDb { pool, url, _pg_schema: Some(pg_schema), _dir: dir }
             }
             Err(_) => {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
                 let pool = Self::connect(&url).await;
                 sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await.unwrap();
-                sqlx::migrate!("../../migrations/sqlite").run(&pool).await.unwrap();
                 TestDb { pool, url, _pg_schema: None, _dir: dir }
             }
         }
