@@ -1,9 +1,5 @@
-//! The job queue end to end on a real database (SQLite by default, PostgreSQL when
-//! `LYCEUM_TEST_DATABASE_URL` is set): enqueueing on a transaction, claiming under leases by
-//! racing runners, a runner dying mid-job, retries, giving up, de-duplication.
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on the first unexpected error")]
-
-mod support;
+//! Enqueueing on a transaction, claiming under leases by racing runners, a runner dying mid-job,
+//! retries, giving up, de-duplication.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,7 +8,7 @@ use std::time::Duration;
 
 use lyceum_jobs::{backlog, enqueue, enqueue_many, Enqueued, Job, JobError, JobOptions, NewJob, RetryPolicy, Runner};
 
-use support::{now_ms, TestDb};
+use crate::support::{now_ms, TestDb};
 
 const KIND: &str = "test";
 

@@ -1,17 +1,18 @@
 //! The migration that introduced `jobs`, on a database holding mail from before it: each outbox
 //! message's scheduling state becomes its job's, and the outbox keeps the message only.
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on the first unexpected error")]
-
-mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use lyceum_jobs::{backlog, Job, JobOptions, Runner};
 
-use support::{now_ms, TestDb};
+use crate::support::{now_ms, TestDb};
 
 const JOBS_MIGRATION: i64 = 20261202000001;
+
+/// An outbox row's scheduling before the migration: (id, attempts, next_attempt_at, sent_at,
+/// failed_at, last_error).
+type OldRow = (&'static str, i64, i64, Option<i64>, Option<i64>, Option<&'static str>);
 
 #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 struct JobRow {
@@ -33,8 +34,7 @@ async fn outbox_scheduling_moves_into_jobs() {
     db.migrate(Some(JOBS_MIGRATION)).await;
     let now = now_ms();
     let lease_end = now + 15 * 60 * 1000;
-    // (id, attempts, next_attempt_at, sent_at, failed_at, last_error)
-    let old: [(&str, i64, i64, Option<i64>, Option<i64>, Option<&str>); 5] = [
+    let old: [OldRow; 5] = [
         ("pending", 0, now - 10, None, None, None),
         ("leased", 1, lease_end, None, None, None),
         ("retrying", 2, now - 5, None, None, Some("smtp: connection refused")),
