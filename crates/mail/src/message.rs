@@ -1,24 +1,24 @@
-//! Turns a claimed outbox row into an RFC 5322 message (multipart/alternative, text + HTML).
+//! Turns an outbox row into an RFC 5322 message (multipart/alternative, text + HTML).
 
 use std::time::{Duration, SystemTime};
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 
-use crate::outbox::Claimed;
+use crate::outbox::Stored;
 
 /// Builds the message. Its `Message-ID` and `Date` come from the outbox row, so delivering the
 /// same row twice produces the same message, which receivers can de-duplicate.
-pub(crate) fn build(from: &Mailbox, claimed: &Claimed) -> Result<Message, String> {
-    let to: Mailbox = claimed.recipient.parse().map_err(|e| format!("invalid recipient address: {e}"))?;
-    let created = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(claimed.created_at).unwrap_or_default());
+pub(crate) fn build(from: &Mailbox, stored: &Stored) -> Result<Message, String> {
+    let to: Mailbox = stored.recipient.parse().map_err(|e| format!("invalid recipient address: {e}"))?;
+    let created = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(stored.created_at).unwrap_or_default());
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(one_line(&claimed.subject))
+        .subject(one_line(&stored.subject))
         .date(created)
-        .message_id(Some(message_id(&claimed.id)))
-        .multipart(MultiPart::alternative_plain_html(claimed.text_body.clone(), claimed.html_body.clone()))
+        .message_id(Some(message_id(&stored.id)))
+        .multipart(MultiPart::alternative_plain_html(stored.text_body.clone(), stored.html_body.clone()))
         .map_err(|e| format!("cannot build message: {e}"))
 }
 

@@ -1,9 +1,20 @@
-//! The `outbox` table: queueing, claiming and recording the fate of messages, in SQL that runs
-//! unchanged on SQLite and PostgreSQL through `sqlx::Any`.
+//! The `outbox` table holds the messages; each has a job of kind [`KIND`] with the same id, which
+//! schedules its delivery (`lyceum_jobs`). SQL that runs unchanged on SQLite and PostgreSQL
+//! through `sqlx::Any`.
 
+use lyceum_jobs::NewJob;
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::Envelope;
+
+/// The job kind of a message's delivery.
+pub const KIND: &str = "mail";
+
+/// The delivery job of the message `id`, due at `now_ms`. Its payload is empty: the message is
+/// the outbox row of the same id.
+fn job(id: &str, now_ms: i64) -> NewJob {
+    NewJob { id: id.to_owned(), kind: KIND.to_owned(), payload: String::new(), run_at: now_ms, dedup_key: None }
+}
 
 /// Inserts one message into the outbox on the caller's connection or transaction, so that it is
 /// sent if and only if that transaction commits. Returns the message's id (a UUIDv7).
@@ -11,9 +22,8 @@ use crate::Envelope;
 pub async fn enqueue(conn: &mut AnyConnection, envelope: &Envelope, now_ms: i64) -> Result<String, sqlx::Error> {
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO outbox \
-         (id, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(&envelope.to)
@@ -21,15 +31,15 @@ pub async fn enqueue(conn: &mut AnyConnection, envelope: &Envelope, now_ms: i64)
     .bind(&envelope.text)
     .bind(&envelope.html)
     .bind(now_ms)
-    .bind(now_ms)
     .execute(&mut *conn)
     .await?;
+    lyceum_jobs::enqueue(conn, &job(&id, now_ms)).await?;
     tracing::debug!(outbox_id = %id, "mail queued");
     Ok(id)
 }
 
 /// Rows per INSERT of [`enqueue_many`]: a thousand messages make the round trips negligible;
-/// wider statements would only hold more memory. 7 parameters a row stays far below SQLite's
+/// wider statements would only hold more memory. 6 parameters a row stays far below SQLite's
 /// 32,766 and PostgreSQL's 65,535.
 const MESSAGES_PER_STATEMENT: usize = 1_000;
 
@@ -55,11 +65,12 @@ pub async fn enqueue_many(
                 .bind(&envelope.subject)
                 .bind(&envelope.text)
                 .bind(&envelope.html)
-                .bind(now_ms)
                 .bind(now_ms);
         }
         query.execute(&mut *conn).await?;
     }
+    let jobs: Vec<NewJob> = ids.iter().map(|id| job(id, now_ms)).collect();
+    lyceum_jobs::enqueue_many(conn, &jobs).await?;
     tracing::debug!(messages = ids.len(), "mail queued");
     Ok(ids)
 }
@@ -68,18 +79,16 @@ pub async fn enqueue_many(
 /// parameters and binding each walks the list of names, O(n²) for a wide statement. (The server's
 /// `store::multi_row` does the same for its tables; this crate sits below it and owns `outbox`.)
 fn insert_many_sql(sqlite: bool, rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at) VALUES ",
-    );
+    let mut sql = String::from("INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at) VALUES ");
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
         }
         if sqlite {
-            sql.push_str("(?, ?, ?, ?, ?, ?, 0, ?)");
+            sql.push_str("(?, ?, ?, ?, ?, ?)");
         } else {
-            let p: Vec<String> = (r * 7 + 1..=r * 7 + 7).map(|i| format!("${i}")).collect();
-            sql.push_str(&format!("({}, 0, {})", p[..6].join(", "), p[6]));
+            let p: Vec<String> = (r * 6 + 1..=r * 6 + 6).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!("({})", p.join(", ")));
         }
     }
     sql
@@ -87,113 +96,26 @@ fn insert_many_sql(sqlite: bool, rows: usize) -> String {
 
 /// How many messages are neither sent nor given up (for metrics).
 pub async fn backlog(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").fetch_one(pool).await
+    lyceum_jobs::backlog(pool, KIND).await
 }
 
-/// A message this worker holds the lease on.
+/// A queued message, as its job loads it.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct Claimed {
+pub(crate) struct Stored {
     pub id: String,
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
     pub created_at: i64,
-    /// Including this attempt.
-    pub attempts: i64,
 }
 
-/// Leases up to `limit` due messages until `lease_until`, counting the attempt.
-///
-/// Two statements: the due ids, then the lease on those ids by primary key. (As one
-/// `UPDATE … WHERE id IN (SELECT … LIMIT n)`, PostgreSQL planning on statistics older than the
-/// backlog re-ran the sub-select once per due row: ~100 ms to claim 20 of 4,000, so delivering
-/// a backlog took time quadratic in its length.)
-///
-/// The predicates are repeated in the `UPDATE` on purpose: when two workers pick the same ids,
-/// PostgreSQL re-checks the `WHERE` on the row the first one updated, sees the lease in the future
-/// and skips it. SQLite serialises writers, so the question does not arise.
-pub(crate) async fn claim_due(
-    pool: &AnyPool,
-    now_ms: i64,
-    lease_until: i64,
-    limit: i64,
-) -> Result<Vec<Claimed>, sqlx::Error> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at LIMIT $2",
-    )
-    .bind(now_ms)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-    let sql = format!(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
-         WHERE id IN ({}) AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
-         RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
-        list.join(", ")
-    );
-    let mut query = sqlx::query_as(&sql).bind(lease_until).bind(now_ms);
-    for id in &ids {
-        query = query.bind(id);
-    }
-    query.fetch_all(pool).await
-}
-
-/// Records a delivery. Unconditional on the attempt: a message that went out is sent, whoever
-/// holds the lease now.
-pub(crate) async fn mark_sent(pool: &AnyPool, id: &str, now_ms: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
-        .bind(now_ms)
+/// The message of the mail job `id`; `None` if there is none.
+pub(crate) async fn load(pool: &AnyPool, id: &str) -> Result<Option<Stored>, sqlx::Error> {
+    sqlx::query_as("SELECT id, recipient, subject, text_body, html_body, created_at FROM outbox WHERE id = $1")
         .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Records a failed attempt and when to try again. Only if the row still carries our attempt:
-/// a newer claim's outcome is not overwritten.
-pub(crate) async fn mark_retry(
-    pool: &AnyPool,
-    claimed: &Claimed,
-    error: &str,
-    next_attempt_at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE outbox SET last_error = $1, next_attempt_at = $2 \
-         WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
-    )
-    .bind(error)
-    .bind(next_attempt_at)
-    .bind(&claimed.id)
-    .bind(claimed.attempts)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Gives up on a message: it leaves the backlog with `failed_at` set.
-pub(crate) async fn mark_failed(
-    pool: &AnyPool,
-    claimed: &Claimed,
-    error: &str,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE outbox SET last_error = $1, failed_at = $2 \
-         WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
-    )
-    .bind(error)
-    .bind(now_ms)
-    .bind(&claimed.id)
-    .bind(claimed.attempts)
-    .execute(pool)
-    .await?;
-    Ok(())
+        .fetch_optional(pool)
+        .await
 }
 
 #[cfg(test)]
@@ -201,12 +123,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_multi_row_insert_numbers_seven_parameters_a_row() {
+    fn a_multi_row_insert_numbers_six_parameters_a_row() {
         assert_eq!(
             insert_many_sql(false, 2),
-            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7), ($8, $9, $10, $11, $12, $13, 0, $14)"
+            "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)"
         );
-        assert!(insert_many_sql(true, 2).ends_with("VALUES (?, ?, ?, ?, ?, ?, 0, ?), (?, ?, ?, ?, ?, ?, 0, ?)"));
+        assert!(insert_many_sql(true, 2).ends_with("VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)"));
     }
 }

@@ -1,17 +1,18 @@
-//! The delivery worker: claims due messages under a lease, sends them, records the outcome and
-//! schedules retries with exponential backoff.
+//! Delivery as a kind of job: the handler loads a message's outbox row, builds it and sends it;
+//! claiming, leases, retries and backoff are `lyceum_jobs`'.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use lettre::message::Mailbox;
+use lyceum_jobs::{Job, JobError, JobOptions, RetryPolicy, Runner};
 use sqlx::AnyPool;
 use tokio::sync::{watch, Notify};
 
 use crate::message;
-use crate::outbox::{self, Claimed};
+use crate::outbox::{self, KIND};
 use crate::transport::{DeliveryError, Transport, SEND_TIMEOUT};
 
 /// How many messages one pass claims.
@@ -21,12 +22,10 @@ const BATCH: i64 = 20;
 /// held become due again when the lease runs out.
 const LEASE: Duration = Duration::from_secs(15 * 60);
 const _: () = assert!(LEASE.as_secs() > BATCH as u64 * SEND_TIMEOUT.as_secs());
-/// How often the worker looks for due messages when nobody wakes it.
-const POLL: Duration = Duration::from_secs(1);
+/// The wait after the first failed attempt; it doubles after each further one.
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60 * 60);
-/// `last_error` is for humans; a server's essay is cut.
-const MAX_ERROR_LEN: usize = 500;
 
 /// How mail leaves the server.
 #[derive(Debug, Clone)]
@@ -38,134 +37,92 @@ pub struct MailConfig {
     pub smtp_url: Option<String>,
     /// Where `<outbox id>.eml` files go without SMTP; created on first delivery.
     pub outbox_dir: PathBuf,
-    /// Attempts before a message is given up (`failed_at` set).
+    /// Attempts before a message is given up (its job's `failed_at` set).
     pub max_attempts: i64,
 }
 
-/// Delivers the outbox. Several workers, in one process or in several server instances sharing
-/// a database, may run at once: a message is claimed by one of them at a time.
+/// Registers mail's kind on `runner`, to run it alongside other kinds. Checks the configuration
+/// (sender address, SMTP URL, attempts) without connecting.
+pub fn register(runner: Runner, pool: AnyPool, config: MailConfig) -> anyhow::Result<Runner> {
+    let from = config.from.parse().with_context(|| format!("invalid sender address {:?}", config.from))?;
+    anyhow::ensure!(config.max_attempts >= 1, "max_attempts must be at least 1");
+    let transport = match &config.smtp_url {
+        // The URL may carry a password: it is not repeated in the error.
+        Some(url) => Transport::smtp(url).context("invalid SMTP URL")?,
+        None => Transport::Directory(config.outbox_dir),
+    };
+    let delivery = Arc::new(Delivery { pool, from, transport });
+    let options = JobOptions {
+        // 2^n seconds after the n-th failure, exactly (no jitter), at most an hour.
+        retry: RetryPolicy { max_attempts: config.max_attempts, initial: FIRST_BACKOFF, max: MAX_BACKOFF, jitter: 0.0 },
+        lease: LEASE,
+        batch: BATCH,
+    };
+    Ok(runner.register(KIND, options, move |job: Job| {
+        let delivery = Arc::clone(&delivery);
+        async move { delivery.deliver(&job).await }
+    }))
+}
+
+/// Delivers the outbox: a [`Runner`] of mail alone. Several workers, in one process or in
+/// several server instances sharing a database, may run at once: a message is claimed by one of
+/// them at a time.
 pub struct Worker {
-    pool: AnyPool,
-    from: Mailbox,
-    transport: Transport,
-    max_attempts: i64,
-    notify: Arc<Notify>,
+    runner: Runner,
 }
 
 impl Worker {
     /// Checks the configuration (sender address, SMTP URL, attempts) without connecting.
     pub fn new(pool: AnyPool, config: MailConfig) -> anyhow::Result<Worker> {
-        let from = config.from.parse().with_context(|| format!("invalid sender address {:?}", config.from))?;
-        anyhow::ensure!(config.max_attempts >= 1, "max_attempts must be at least 1");
-        let transport = match &config.smtp_url {
-            // The URL may carry a password: it is not repeated in the error.
-            Some(url) => Transport::smtp(url).context("invalid SMTP URL")?,
-            None => Transport::Directory(config.outbox_dir),
-        };
-        Ok(Worker { pool, from, transport, max_attempts: config.max_attempts, notify: Arc::new(Notify::new()) })
+        Ok(Worker { runner: register(Runner::new(pool.clone()), pool, config)? })
     }
 
     /// Wakes the worker; call `notify_one()` on it after committing a transaction that
     /// enqueued mail, so delivery does not wait for the next poll. A wake-up sent while the
     /// worker is busy is kept for its next wait.
     pub fn notifier(&self) -> Arc<Notify> {
-        Arc::clone(&self.notify)
+        self.runner.notifier()
     }
 
     /// One pass: claims due messages, delivers them and records each outcome. Returns how many
     /// were sent. Delivery failures are recorded, not returned; database errors are returned.
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
-        let now = now_ms();
-        let lease_until = now + millis(LEASE);
-        let claimed = outbox::claim_due(&self.pool, now, lease_until, BATCH).await.context("claiming due mail")?;
-        let mut sent = 0;
-        for message in &claimed {
-            if self.deliver(message).await? {
-                sent += 1;
-            }
-        }
-        Ok(sent)
+        Ok(self.runner.run_due().await.context("delivering due mail")?.done)
     }
 
     /// Delivers until `shutdown` becomes true (or its sender is dropped); a pass in progress is
     /// finished first. Between passes it waits for the notifier or one second, whichever comes
     /// first, and does not wait at all after a full batch.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!("mail worker started");
-        while !*shutdown.borrow() {
-            let busy = match self.deliver_due().await {
-                Ok(sent) => sent >= BATCH as usize,
-                Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "mail delivery pass failed");
-                    false
-                }
-            };
-            if busy {
-                continue;
-            }
-            tokio::select! {
-                () = self.notify.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
-                changed = shutdown.changed() => if changed.is_err() { break },
-            }
-        }
-        tracing::info!("mail worker stopped");
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        self.runner.run(shutdown).await;
     }
 
-    /// Sends one claimed message and records the outcome; `Ok(true)` when it went out.
-    #[tracing::instrument(skip_all, fields(outbox_id = %claimed.id, attempt = claimed.attempts))]
-    async fn deliver(&self, claimed: &Claimed) -> anyhow::Result<bool> {
-        let result = match message::build(&self.from, claimed) {
-            Ok(message) => self.transport.send(&claimed.id, &message).await,
-            Err(e) => Err(DeliveryError::Permanent(e)),
-        };
-        let now = now_ms();
-        let (error, permanent) = match result {
-            Ok(()) => {
-                outbox::mark_sent(&self.pool, &claimed.id, now).await.context("recording a sent message")?;
-                tracing::info!("mail sent");
-                return Ok(true);
-            }
-            Err(DeliveryError::Permanent(e)) => (e, true),
-            Err(DeliveryError::Transient(e)) => (e, false),
-        };
-        let error = truncate(error);
-        if permanent || claimed.attempts >= self.max_attempts {
-            outbox::mark_failed(&self.pool, claimed, &error, now).await.context("recording a failed message")?;
-            tracing::error!(%error, "mail delivery failed; giving up");
-        } else {
-            let retry_at = now + millis(backoff(claimed.attempts));
-            outbox::mark_retry(&self.pool, claimed, &error, retry_at).await.context("recording a delivery failure")?;
-            tracing::warn!(%error, retry_in_ms = retry_at - now, "mail delivery failed; will retry");
-        }
-        Ok(false)
+    /// The runner underneath, to register further kinds on.
+    pub fn into_runner(self) -> Runner {
+        self.runner
     }
 }
 
-/// 2^attempts seconds after the `attempts`-th failure, at most [`MAX_BACKOFF`].
-fn backoff(attempts: i64) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(0, 31)).unwrap_or(31);
-    Duration::from_secs(2u64.pow(exponent)).min(MAX_BACKOFF)
+struct Delivery {
+    pool: AnyPool,
+    from: Mailbox,
+    transport: Transport,
 }
 
-fn truncate(mut s: String) -> String {
-    if s.len() > MAX_ERROR_LEN {
-        let mut end = MAX_ERROR_LEN;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push('…');
+impl Delivery {
+    /// Sends the message of one claimed mail job. The runner records the outcome.
+    async fn deliver(&self, job: &Job) -> Result<(), JobError> {
+        let stored = outbox::load(&self.pool, &job.id)
+            .await?
+            .ok_or_else(|| JobError::permanent("the message is not in the outbox"))?;
+        let message = message::build(&self.from, &stored).map_err(JobError::Permanent)?;
+        self.transport.send(&stored.id, &message).await.map_err(|e| match e {
+            DeliveryError::Permanent(e) => JobError::Permanent(e),
+            DeliveryError::Transient(e) => JobError::retry(e),
+        })?;
+        tracing::info!("mail sent");
+        Ok(())
     }
-    s
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(millis).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -174,17 +131,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_then_caps_at_an_hour() {
-        assert_eq!(backoff(1), Duration::from_secs(2));
-        assert_eq!(backoff(2), Duration::from_secs(4));
-        assert_eq!(backoff(11), Duration::from_secs(2048));
-        assert_eq!(backoff(12), MAX_BACKOFF);
-        assert_eq!(backoff(i64::MAX), MAX_BACKOFF);
-    }
-
-    #[test]
-    fn long_errors_are_cut_on_a_char_boundary() {
-        let cut = truncate("é".repeat(400));
-        assert!(cut.len() <= MAX_ERROR_LEN + '…'.len_utf8());
-        assert!(cut.ends_with('…'));
+        let policy = RetryPolicy { max_attempts: 10, initial: FIRST_BACKOFF, max: MAX_BACKOFF, jitter: 0.0 };
+        assert_eq!(policy.delay(1, 0.7), Duration::from_secs(2));
+        assert_eq!(policy.delay(2, 0.7), Duration::from_secs(4));
+        assert_eq!(policy.delay(11, 0.7), Duration::from_secs(2048));
+        assert_eq!(policy.delay(12, 0.7), MAX_BACKOFF);
+        assert_eq!(policy.delay(i64::MAX, 0.7), MAX_BACKOFF);
     }
 }

@@ -182,7 +182,7 @@ async fn a_message_leased_by_a_dead_worker_is_retried_when_the_lease_runs_out() 
     let worker = Worker::new(db.pool.clone(), config(outbox_dir.path())).unwrap();
     let id = db.enqueue_committed(&invitation("sam@example.com", "http://localhost/invite/x")).await;
     // What a worker's claim leaves behind if its process dies before recording the outcome.
-    sqlx::query("UPDATE outbox SET attempts = 1, next_attempt_at = $1 WHERE id = $2")
+    sqlx::query("UPDATE jobs SET attempts = 1, leased_until = $1, lease_owner = 'dead' WHERE id = $2")
         .bind(now_ms() + 15 * 60 * 1000)
         .bind(&id)
         .execute(&db.pool)
@@ -244,11 +244,13 @@ async fn a_batch_is_queued_once_per_message_and_only_if_its_transaction_commits(
     assert_eq!(ids.len(), envelopes.len());
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend in the order of the envelopes");
     assert_eq!(db.backlog().await, 2_500);
-    let rows: Vec<(String, String, String, String, String, i64)> =
-        sqlx::query_as("SELECT id, recipient, subject, text_body, html_body, attempts FROM outbox ORDER BY id")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT o.id, o.recipient, o.subject, o.text_body, o.html_body, j.attempts \
+             FROM outbox o JOIN jobs j ON j.id = o.id ORDER BY o.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), envelopes.len());
     for ((row, id), e) in rows.iter().zip(&ids).zip(&envelopes) {
         assert_eq!(row, &(id.clone(), e.to.clone(), e.subject.clone(), e.text.clone(), e.html.clone(), 0));

@@ -258,7 +258,7 @@ impl Store {
 
     /// A killed worker's leases run 15 minutes; let them run out now (the server is down).
     async fn expire_leases(&self) {
-        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL AND failed_at IS NULL")
+        sqlx::query("UPDATE jobs SET run_at = 0, leased_until = NULL WHERE kind = 'mail' AND done_at IS NULL AND failed_at IS NULL")
             .execute(&self.pool)
             .await
             .unwrap();
@@ -601,7 +601,7 @@ async fn a_killed_invitation_batch_is_all_or_nothing_and_mailed_exactly_once() {
     let pattern = |round: usize| format!("%@round{round}.crash.example");
     let invitations = "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND email LIKE $2";
     let outbox_rows = "SELECT COUNT(*) FROM outbox WHERE recipient LIKE $1";
-    let sent = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL";
+    let sent = "SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND done_at IS NOT NULL";
 
     // Uncrashed, to know how long the operation takes; its 5,000 emails go out at once.
     let (fired, s) = fire(&store, server, &org, &path, batch(0), None).await;
@@ -629,8 +629,11 @@ async fn a_killed_invitation_batch_is_all_or_nothing_and_mailed_exactly_once() {
         let (files, tmp) = store.delivered();
         let recorded = store.count(sent, &[]).await;
         // Written but not recorded as sent (killed in between): they go out again, to the same file.
-        let unsent: HashSet<String> =
-            store.strings("SELECT id FROM outbox WHERE sent_at IS NULL", &[]).await.into_iter().collect();
+        let unsent: HashSet<String> = store
+            .strings("SELECT id FROM jobs WHERE kind = 'mail' AND done_at IS NULL", &[])
+            .await
+            .into_iter()
+            .collect();
         let again = files.iter().filter(|f| unsent.contains(*f)).count();
         assert!(recorded < N as i64, "killed after delivery, not during it");
         delivery_rows.push(format!(
@@ -694,7 +697,9 @@ async fn a_killed_invitation_batch_is_all_or_nothing_and_mailed_exactly_once() {
     let total = store.count("SELECT COUNT(*) FROM outbox", &[]).await;
     assert_eq!(total, committed * N as i64, "one message per committed invitation");
     server.kill();
-    let redo = store.strings("SELECT id FROM outbox WHERE sent_at IS NOT NULL ORDER BY id LIMIT 100", &[]).await;
+    let redo = store
+        .strings("SELECT id FROM jobs WHERE kind = 'mail' AND done_at IS NOT NULL ORDER BY id LIMIT 100", &[])
+        .await;
     let outbox_dir = store.outbox_dir();
     let inode = |id: &str| {
         use std::os::unix::fs::MetadataExt as _;
@@ -702,7 +707,7 @@ async fn a_killed_invitation_batch_is_all_or_nothing_and_mailed_exactly_once() {
     };
     let before: HashMap<String, u64> = redo.iter().map(|id| (id.clone(), inode(id))).collect();
     for id in &redo {
-        sqlx::query("UPDATE outbox SET sent_at = NULL, next_attempt_at = 0 WHERE id = $1")
+        sqlx::query("UPDATE jobs SET done_at = NULL, run_at = 0 WHERE id = $1")
             .bind(id)
             .execute(&store.pool)
             .await
@@ -744,7 +749,7 @@ async fn a_killed_invitation_batch_is_all_or_nothing_and_mailed_exactly_once() {
         assert!(header("To:").contains(recipient.as_str()), "{id}: To: {} is not {recipient}", header("To:"));
         assert!(message_ids.insert(message_id), "duplicate Message-ID");
     }
-    assert_eq!(store.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", &[]).await, 0);
+    assert_eq!(store.count("SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND done_at IS NULL", &[]).await, 0);
     let rewritten = redo.iter().filter(|id| inode(id) != before[*id]).count();
     assert_eq!(rewritten, redo.len(), "the re-delivered messages replaced their own files");
     store.audit_verify();

@@ -71,7 +71,9 @@ impl TestDb {
     }
 
     pub async fn row(&self, id: &str) -> Row {
-        sqlx::query_as("SELECT attempts, next_attempt_at, sent_at, failed_at, last_error FROM outbox WHERE id = $1")
+        sqlx::query_as(
+            "SELECT attempts, run_at AS next_attempt_at, done_at AS sent_at, failed_at, last_error FROM jobs WHERE id = $1",
+        )
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -80,7 +82,7 @@ impl TestDb {
 
     /// Makes every pending message due now, as if its backoff or lease had run out.
     pub async fn time_passes(&self) {
-        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL AND failed_at IS NULL")
+        sqlx::query("UPDATE jobs SET run_at = 0, leased_until = NULL WHERE done_at IS NULL AND failed_at IS NULL")
             .execute(&self.pool)
             .await
             .unwrap();
