@@ -104,7 +104,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
             let app = crate::app::build(&ServeArgs { store, ..ServeArgs::defaults(Default::default()) }).await?;
-            let id = app.state.lyceum.create_instance_admin(&email, &name, password).await?;
+            let id = app.state.lyceum.accounts().create_instance_admin(&email, &name, password).await?;
             println!("instance administrator {email} ({id}) is ready");
         }
         Command::Demo(args) => match args.dataset.options() {

@@ -55,6 +55,7 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
         session_hash: None,
     };
     let org = lyceum
+        .orgs()
         .create_org(
             &owner,
             NewOrg {
@@ -66,13 +67,13 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
         )
         .await?;
     let main_ws = org.workspaces[0].id.clone();
-    let sales = lyceum.create_workspace(&owner, &org.org.id, "Sales Academy", 4_000).await?;
-    let eng = lyceum.create_workspace(&owner, &org.org.id, "Engineering Onboarding", 3_000).await?;
+    let sales = lyceum.orgs().create_workspace(&owner, &org.org.id, "Sales Academy", 4_000).await?;
+    let eng = lyceum.orgs().create_workspace(&owner, &org.org.id, "Engineering Onboarding", 3_000).await?;
     let org_id = org.org.id.clone();
     let invite = |target: ScopeRef<'static>, emails: &[&str], role: &'static str| {
         let emails: Vec<String> = emails.iter().map(|s| (*s).to_owned()).collect();
         let owner = owner.clone();
-        async move { lyceum.invite(&owner, target, &emails, role).await }
+        async move { lyceum.invitations().invite(&owner, target, &emails, role).await }
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let (org_t, main_t, sales_t, eng_t) =
@@ -90,7 +91,7 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     invite(ScopeRef::Org(org_t), &["cfo@example.com"], "viewer").await?;
     // Rita reviews in Sales (her invitation made her a trainer there first).
     let rita = ids[5].clone();
-    lyceum.change_role(&owner, ScopeRef::Workspace(sales_t), &rita, "reviewer").await?;
+    lyceum.members().change_role(&owner, ScopeRef::Workspace(sales_t), &rita, "reviewer").await?;
     println!("demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces and {} people", PEOPLE.len());
     println!("sign in as {DEMO_OWNER} with the password '{DEMO_PASSWORD}' (every demo account uses it)");
     Ok(())

@@ -9,9 +9,15 @@ use crate::accounts::store::api_keys::{self, ApiKeyRow};
 use crate::kernel::access::{org_access, resolve, Roles};
 use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms, parse_rfc3339, rfc3339};
-use crate::kernel::{Caller, Lyceum, Result};
+use crate::kernel::{Caller, Result};
 use crate::security::tokens;
 use crate::tenancy::queries::orgs;
+
+crate::kernel::area!(
+    /// An organisation's API keys: create, list, revoke.
+    ApiKeys,
+    api_keys
+);
 
 pub struct NewKey {
     pub name: String,
@@ -20,7 +26,7 @@ pub struct NewKey {
     pub expires_at: Option<String>,
 }
 
-impl Lyceum {
+impl ApiKeys<'_> {
     /// Creates a key; returns the row and the secret, which is never shown again.
     pub async fn create_api_key(&self, caller: &Caller, org_id: &str, input: NewKey) -> Result<(ApiKeyRow, String)> {
         let name = parse_name("name", &input.name)?;

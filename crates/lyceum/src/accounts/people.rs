@@ -12,10 +12,16 @@ use crate::kernel::caches::credentials::{CachedKey, CachedSession, REVALIDATE_MS
 use crate::kernel::db::{new_id, now_ms};
 use crate::kernel::sql::Conn;
 use crate::kernel::{
-    anonymous_actor, conflict_on_unique, Caller, KeyRef, Lyceum, Origin, Principal, Result, ServiceError, UserRef,
+    anonymous_actor, conflict_on_unique, Caller, KeyRef, Origin, Principal, Result, ServiceError, UserRef,
 };
 use crate::security::{password, tokens};
 use crate::tenancy::queries::{invitations, members};
+
+crate::kernel::area!(
+    /// Accounts: signup, login, sessions, API-key authentication, the profile, instance admins.
+    Accounts,
+    accounts
+);
 
 /// A new session: the token goes in the cookie, only its hash is stored.
 pub struct NewSession {
@@ -48,7 +54,7 @@ fn user_json(u: &UserRow) -> serde_json::Value {
     json!({"email": u.email, "name": u.name, "username": u.username})
 }
 
-impl Lyceum {
+impl Accounts<'_> {
     async fn start_session(&self, conn: &mut Conn, user_id: &str, now: i64) -> Result<NewSession> {
         let token = tokens::random_token();
         let expires = now + self.settings.session_absolute_ms;
@@ -346,7 +352,7 @@ pub struct ProfileChange {
     pub current_password: Option<String>,
 }
 
-impl Lyceum {
+impl Accounts<'_> {
     /// Creates an instance administrator, or promotes the existing account with that email.
     pub async fn create_instance_admin(&self, email: &str, name: &str, password_given: String) -> Result<String> {
         let email = Email::parse(email)?;

@@ -10,8 +10,14 @@ use crate::kernel::audit_chain::{self, EventRow};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::parse_rfc3339;
 use crate::kernel::scope::{access_at, Scope};
-use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Principal, Result};
+use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Page, Principal, Result};
 use crate::tenancy::queries::orgs;
+
+crate::kernel::area!(
+    /// The audit trail and the permission questions (permissions, check).
+    Audit,
+    audit
+);
 
 /// Filters of the audit list as received.
 #[derive(Debug, Default)]
@@ -38,7 +44,7 @@ fn parse_time(field: &str, s: &Option<String>) -> Result<Option<i64>> {
         .transpose()
 }
 
-impl Lyceum {
+impl Audit<'_> {
     /// Events of an organisation, newest first.
     pub async fn list_audit(&self, caller: &Caller, org_id: &str, f: AuditFilter) -> Result<Page<EventRow>> {
         let from = parse_time("from", &f.from)?;

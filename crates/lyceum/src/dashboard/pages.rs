@@ -39,14 +39,16 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): 
         let can_view_members = held.contains(Permission::MembersView);
         let (members, more_members) = if can_view_members {
             let filter = crate::tenancy::members::MemberFilter { limit: Some(500), ..Default::default() };
-            let page =
-                lyceum.list_members(&viewer.caller, crate::kernel::scope::ScopeRef::Workspace(&ws), filter).await?;
+            let page = lyceum
+                .members()
+                .list_members(&viewer.caller, crate::kernel::scope::ScopeRef::Workspace(&ws), filter)
+                .await?;
             (page.items.len(), page.next_cursor.is_some())
         } else {
             (0, false)
         };
         let org = shell.org_id.clone().unwrap_or_default();
-        let ws_row = lyceum.list_workspaces(&viewer.caller, &org).await?.into_iter().find(|w| w.id == ws);
+        let ws_row = lyceum.orgs().list_workspaces(&viewer.caller, &org).await?.into_iter().find(|w| w.id == ws);
         let (credit_limit, credits_used) = ws_row.map_or((0, 0), |w| (w.credit_limit, w.credits_used));
         Ok::<_, crate::kernel::ServiceError>(Dashboard {
             shell,

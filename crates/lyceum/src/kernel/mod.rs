@@ -48,6 +48,32 @@ pub struct Lyceum {
     pub caches: caches::Caches,
 }
 
+/// Declares an area's use cases: a handle `$name` that borrows the kernel (and derefs to it, so
+/// a use case reaches the pool, the caches and `begin_change`), and its accessor on `Lyceum`
+/// (`lyceum.members().list_members(…)`). Each wing declares its own; the kernel names none.
+macro_rules! area {
+    ($(#[$doc:meta])* $name:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub struct $name<'a>(&'a $crate::kernel::Lyceum);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = $crate::kernel::Lyceum;
+            fn deref(&self) -> &$crate::kernel::Lyceum {
+                self.0
+            }
+        }
+
+        impl $crate::kernel::Lyceum {
+            #[doc = concat!("The use cases of `", stringify!($name), "`.")]
+            pub fn $accessor(&self) -> $name<'_> {
+                $name(self)
+            }
+        }
+    };
+}
+pub(crate) use area;
+
 /// Why a use case refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -17,11 +17,17 @@ use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms, rfc3339};
 use crate::kernel::scope::{access_at, access_at_seeing, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
-use crate::kernel::{Caller, Lyceum, Result};
+use crate::kernel::{Caller, Result};
 use crate::security::tokens;
 use crate::tenancy::store::invitations::{self, InvitationRow, Issued};
 use crate::tenancy::store::members::{self, NewMember, Scope as SqlScope};
 use crate::tenancy::store::orgs;
+
+crate::kernel::area!(
+    /// Invitations: send, resend, revoke, list, look up by token and accept.
+    Invitations,
+    invitations
+);
 
 /// One address's outcome.
 #[derive(Debug, Clone)]
@@ -59,7 +65,7 @@ enum Plan {
     },
 }
 
-impl Lyceum {
+impl Invitations<'_> {
     fn invitation_link(&self, token: &str) -> String {
         format!("{}/invite/{token}", self.settings.base_url.trim_end_matches('/'))
     }

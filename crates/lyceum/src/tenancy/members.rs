@@ -11,8 +11,14 @@ use crate::kernel::caches::directory::index::{Listing, PageQuery};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::now_ms;
 use crate::kernel::scope::{access_at, visible_at, Scope, ScopeRef};
-use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Lyceum, Page, Result, ServiceError};
+use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Page, Result, ServiceError};
 use crate::tenancy::store::members::{self, ListQuery, MemberRow, Scope as SqlScope};
+
+crate::kernel::area!(
+    /// Member lists, role changes, removal and leaving.
+    Members,
+    members
+);
 
 /// Member list filters as received.
 #[derive(Debug, Default)]
@@ -49,7 +55,7 @@ fn count_list(from_memory: bool) {
     if from_memory { memory } else { database }.increment(1);
 }
 
-impl Lyceum {
+impl Members<'_> {
     /// Lists members, filtered by `q` (substring of name or email, case-insensitive), role and
     /// status, a page at a time: from the member directory in memory when it holds the
     /// organisation, else from the database (the same rows in the same order).
@@ -212,7 +218,7 @@ impl Lyceum {
     }
 }
 
-impl Lyceum {
+impl Members<'_> {
     /// The caller leaves an organisation (and all its workspaces) or one workspace — the explicit
     /// way out, refused for the last owner of an organisation.
     pub async fn leave(&self, caller: &Caller, target: ScopeRef<'_>) -> Result<()> {

@@ -9,10 +9,16 @@ use serde_json::json;
 use crate::kernel::access::{grant_of_user, org_access, workspace_access, Roles};
 use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::db::{new_id, now_ms};
-use crate::kernel::{Caller, Lyceum, Principal, Result};
+use crate::kernel::{Caller, Principal, Result};
 use crate::tenancy::store::members;
 use crate::tenancy::store::members::Scope;
 use crate::tenancy::store::orgs::{self, OrgRow, WorkspaceRow};
+
+crate::kernel::area!(
+    /// Organisations and their workspaces: create, read, settings and credit limits.
+    Orgs,
+    orgs
+);
 
 pub struct NewOrg {
     pub name: String,
@@ -38,7 +44,7 @@ fn ws_json(w: &WorkspaceRow) -> serde_json::Value {
     json!({"name": w.name, "credit_limit": w.credit_limit})
 }
 
-impl Lyceum {
+impl Orgs<'_> {
     /// Creates an organisation; the caller becomes its owner and the owner of its first workspace
     /// (named after it, credit limit 0).
     pub async fn create_org(&self, caller: &Caller, input: NewOrg) -> Result<OrgView> {

@@ -162,14 +162,14 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         if let Some(key) = bearer {
-            let caller = state.lyceum.authenticate_key(key, origin).await?;
+            let caller = state.lyceum.accounts().authenticate_key(key, origin).await?;
             return caller.map(Auth).ok_or_else(ApiError::unauthenticated);
         }
         let token = session_token(parts).ok_or_else(ApiError::unauthenticated)?;
         if !same_origin(parts, state) {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "cross-origin request refused"));
         }
-        let caller = state.lyceum.authenticate_session(&token, origin).await?;
+        let caller = state.lyceum.accounts().authenticate_session(&token, origin).await?;
         caller.map(Auth).ok_or_else(ApiError::unauthenticated)
     }
 }

@@ -87,7 +87,7 @@ pub async fn create(
     ApiJson(b): ApiJson<CreateKeyBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let input = NewKey { name: b.name, role: b.role, workspace_id: b.workspace_id, expires_at: b.expires_at };
-    let (row, key) = state.lyceum.create_api_key(&caller, &org, input).await?;
+    let (row, key) = state.lyceum.api_keys().create_api_key(&caller, &org, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
@@ -110,7 +110,7 @@ pub async fn list(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<ApiKeyList>> {
-    let items = state.lyceum.list_api_keys(&caller, &org).await?.into_iter().map(ApiKey::from).collect();
+    let items = state.lyceum.api_keys().list_api_keys(&caller, &org).await?.into_iter().map(ApiKey::from).collect();
     Ok(Json(ApiKeyList { items, next_cursor: None }))
 }
 
@@ -122,6 +122,6 @@ pub async fn revoke(
     Auth(caller): Auth,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.revoke_api_key(&caller, &org, &id).await?;
+    state.lyceum.api_keys().revoke_api_key(&caller, &org, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

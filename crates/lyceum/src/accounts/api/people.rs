@@ -112,7 +112,7 @@ pub async fn signup(
 ) -> ApiResult<Response> {
     let input =
         SignupInput { email: b.email, password: b.password, name: b.name, invitation_token: b.invitation_token };
-    let (user, session) = state.lyceum.signup(input, &origin).await?;
+    let (user, session) = state.lyceum.accounts().signup(input, &origin).await?;
     Ok(with_session(&state, StatusCode::CREATED, &user, &session))
 }
 
@@ -125,7 +125,7 @@ pub async fn login(
     SessionToken(old): SessionToken,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let (user, session) = state.lyceum.login(&b.email, b.password, &origin, old.as_deref()).await?;
+    let (user, session) = state.lyceum.accounts().login(&b.email, b.password, &origin, old.as_deref()).await?;
     Ok(with_session(&state, StatusCode::OK, &user, &session))
 }
 
@@ -134,7 +134,7 @@ pub async fn login(
     responses((status = 204, description = "signed out")))]
 pub async fn logout(State(state): State<AppState>, SessionToken(token): SessionToken) -> ApiResult<Response> {
     if let Some(token) = token {
-        state.lyceum.logout(&token).await?;
+        state.lyceum.accounts().logout(&token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", 0));
@@ -145,7 +145,7 @@ pub async fn logout(State(state): State<AppState>, SessionToken(token): SessionT
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, body = Me), AuthErrors))]
 pub async fn me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<axum::Json<Me>> {
-    let p = state.lyceum.me(&caller).await?;
+    let p = state.lyceum.accounts().me(&caller).await?;
     Ok(axum::Json(Me {
         user: (&p.user).into(),
         organizations: p
@@ -176,6 +176,6 @@ pub async fn update_me(
         password: b.password,
         current_password: b.current_password,
     };
-    let user = state.lyceum.update_me(&caller, change).await?;
+    let user = state.lyceum.accounts().update_me(&caller, change).await?;
     Ok(axum::Json(UserEnvelope { user: (&user).into() }))
 }

@@ -32,12 +32,12 @@ fn signed_in(state: &AppState, to: &str, session: &NewSession) -> Response {
 /// `/`: the first workspace for a signed-in person, else the login page.
 pub async fn home(State(state): State<AppState>, viewer: Result<Viewer, SignInFirst>) -> Response {
     let Ok(viewer) = viewer else { return redirect("/login") };
-    let me = match state.lyceum.me(&viewer.caller).await {
+    let me = match state.lyceum.accounts().me(&viewer.caller).await {
         Ok(me) => me,
         Err(e) => return service_error_page(e),
     };
     for (org, _, _, _) in &me.organizations {
-        if let Ok(list) = state.lyceum.list_workspaces(&viewer.caller, org).await {
+        if let Ok(list) = state.lyceum.orgs().list_workspaces(&viewer.caller, org).await {
             if let Some(ws) = list.first() {
                 return redirect(&landing(&state, &viewer, &ws.id).await);
             }
@@ -48,8 +48,12 @@ pub async fn home(State(state): State<AppState>, viewer: Result<Viewer, SignInFi
 
 /// Where a person lands in a workspace: its Members page when they may see it, else its dashboard.
 async fn landing(state: &AppState, viewer: &Viewer, ws: &str) -> String {
-    let may_see_members =
-        state.lyceum.permissions(&viewer.caller, ws, None).await.is_ok_and(|p| p.permissions.contains(&"members.view"));
+    let may_see_members = state
+        .lyceum
+        .audit()
+        .permissions(&viewer.caller, ws, None)
+        .await
+        .is_ok_and(|p| p.permissions.contains(&"members.view"));
     if may_see_members {
         format!("/w/{ws}/members")
     } else {
@@ -88,7 +92,7 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
-    match state.lyceum.login(&f.email, f.password, &origin, old.as_deref()).await {
+    match state.lyceum.accounts().login(&f.email, f.password, &origin, old.as_deref()).await {
         Ok((_, session)) => signed_in(&state, &next, &session),
         Err(e) => {
             let error = match e {
@@ -135,7 +139,7 @@ pub async fn signup(
         name: f.name.clone(),
         invitation_token: token.clone(),
     };
-    match state.lyceum.signup(input, &origin).await {
+    match state.lyceum.accounts().signup(input, &origin).await {
         Ok((_, session)) => {
             let mut res = signed_in(&state, "/", &session);
             let note = if token.is_some() {
@@ -169,7 +173,7 @@ pub async fn signup(
 
 pub async fn logout(State(state): State<AppState>, SessionToken(token): SessionToken) -> Response {
     if let Some(token) = token {
-        let _ = state.lyceum.logout(&token).await;
+        let _ = state.lyceum.accounts().logout(&token).await;
     }
     let mut res = redirect("/login");
     res.headers_mut().append(header::SET_COOKIE, session_cookie(&state, "", 0));
@@ -194,7 +198,7 @@ pub async fn invite_page(
     Path(token): Path<String>,
     viewer: Result<Viewer, SignInFirst>,
 ) -> Response {
-    let offer = match state.lyceum.invitation_by_token(&token).await {
+    let offer = match state.lyceum.invitations().invitation_by_token(&token).await {
         Ok(o) => o,
         Err(e) => return service_error_page(e),
     };
@@ -214,7 +218,7 @@ pub async fn accept_invite(
     Path(token): Path<String>,
     PageForm { viewer, .. }: PageForm<Empty>,
 ) -> Response {
-    match state.lyceum.accept_invitation(&viewer.caller, &token).await {
+    match state.lyceum.invitations().accept_invitation(&viewer.caller, &token).await {
         Ok(inv) => {
             let to = match inv.workspace_id {
                 Some(ws) => landing(&state, &viewer, &ws).await,

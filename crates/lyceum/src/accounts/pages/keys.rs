@@ -113,8 +113,8 @@ async fn page(
     new_key: Option<(String, String)>,
 ) -> Result<KeysPage> {
     let lyceum = &state.lyceum;
-    let keys = lyceum.list_api_keys(&viewer.caller, org).await?;
-    let workspaces = lyceum.list_workspaces(&viewer.caller, org).await?;
+    let keys = lyceum.api_keys().list_api_keys(&viewer.caller, org).await?;
+    let workspaces = lyceum.orgs().list_workspaces(&viewer.caller, org).await?;
     let shell = Shell::build(lyceum, viewer, "API keys", Place::Org(org), "api-keys").await?;
     Ok(KeysPage {
         csrf: viewer.csrf.clone(),
@@ -183,7 +183,7 @@ pub async fn create_key(
         workspace_id,
         expires_at: end_of_day(&f.expires_at),
     };
-    match state.lyceum.create_api_key(&viewer.caller, &org, input).await {
+    match state.lyceum.api_keys().create_api_key(&viewer.caller, &org, input).await {
         Ok((row, secret)) => {
             let note = format!("API key {} created. Copy its secret now: it will not be shown again.", row.name);
             viewer.flash = Some(Flash { kind: "success".into(), message: note });
@@ -215,7 +215,7 @@ pub async fn revoke_key(
     headers: HeaderMap,
     PageForm { viewer, .. }: PageForm<Empty>,
 ) -> Response {
-    let result = state.lyceum.revoke_api_key(&viewer.caller, &org, &id).await;
+    let result = state.lyceum.api_keys().revoke_api_key(&viewer.caller, &org, &id).await;
     let back = format!("/o/{org}/api-keys");
     if !is_htmx(&headers) {
         return match result {
@@ -225,8 +225,8 @@ pub async fn revoke_key(
         };
     }
     let lookup = async {
-        let keys = state.lyceum.list_api_keys(&viewer.caller, &org).await?;
-        let workspaces = state.lyceum.list_workspaces(&viewer.caller, &org).await?;
+        let keys = state.lyceum.api_keys().list_api_keys(&viewer.caller, &org).await?;
+        let workspaces = state.lyceum.orgs().list_workspaces(&viewer.caller, &org).await?;
         Ok::<_, ServiceError>(keys.into_iter().find(|k| k.id == id).map(|k| KeyView::of(k, &workspaces)))
     };
     match (result, lookup.await) {

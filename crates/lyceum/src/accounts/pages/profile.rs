@@ -59,7 +59,7 @@ fn show(result: Result<ProfilePage>) -> Response {
 /// `GET /settings/profile`
 pub async fn profile_page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<WsQuery>) -> Response {
     let run = async {
-        let me = state.lyceum.me(&viewer.caller).await?;
+        let me = state.lyceum.accounts().me(&viewer.caller).await?;
         let shell = shell(&state, &viewer, &q.ws).await?;
         Ok(ProfilePage {
             ws: if shell.workspace_id.is_some() { q.ws } else { String::new() },
@@ -136,7 +136,7 @@ pub async fn update_profile(
             ..Default::default()
         }
     };
-    match state.lyceum.update_me(&viewer.caller, change).await {
+    match state.lyceum.accounts().update_me(&viewer.caller, change).await {
         Ok(_) if password_change => {
             redirect_with(&back, "success", "Password changed. Your other sessions have been signed out.")
         }
@@ -156,7 +156,7 @@ async fn again(
     let (errors, error) = FieldErrors::from_error(e);
     let error = sentence(error);
     let run = async {
-        let me = state.lyceum.me(&viewer.caller).await?;
+        let me = state.lyceum.accounts().me(&viewer.caller).await?;
         let shell = shell(state, viewer, &f.ws).await?;
         let ws = if shell.workspace_id.is_some() { f.ws.clone() } else { String::new() };
         let mut page = ProfilePage {

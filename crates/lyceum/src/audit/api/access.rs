@@ -53,7 +53,7 @@ pub async fn permissions(
     ApiPath(ws): ApiPath<String>,
     ApiQuery(q): ApiQuery<PermissionsQuery>,
 ) -> ApiResult<Json<Permissions>> {
-    let p = state.lyceum.permissions(&caller, &ws, q.user_id.as_deref()).await?;
+    let p = state.lyceum.audit().permissions(&caller, &ws, q.user_id.as_deref()).await?;
     Ok(Json(Permissions {
         permissions: p.permissions.into_iter().map(str::to_owned).collect(),
         roles: Roles { org: p.org_role, workspace: p.workspace_role },
@@ -71,6 +71,6 @@ pub async fn check(
     ApiJson(b): ApiJson<CheckBody>,
 ) -> ApiResult<Json<CheckAnswer>> {
     let (allowed, via) =
-        state.lyceum.check(&caller, &org, &b.user_id, &b.permission, b.workspace_id.as_deref()).await?;
+        state.lyceum.audit().check(&caller, &org, &b.user_id, &b.permission, b.workspace_id.as_deref()).await?;
     Ok(Json(CheckAnswer { allowed, via }))
 }

@@ -109,6 +109,6 @@ pub async fn list(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let page = state.lyceum.list_audit(&caller, &org, filter).await?;
+    let page = state.lyceum.audit().list_audit(&caller, &org, filter).await?;
     Ok(Json(Page::map(page, AuditEvent::from)))
 }

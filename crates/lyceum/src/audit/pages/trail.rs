@@ -203,14 +203,14 @@ pub async fn audit_page(
     let lyceum = &state.lyceum;
     let run = async {
         let mut errors = FieldErrors::default();
-        let page = match lyceum.list_audit(&viewer.caller, &org, q.filter(50, some(&q.cursor))).await {
+        let page = match lyceum.audit().list_audit(&viewer.caller, &org, q.filter(50, some(&q.cursor))).await {
             Ok(p) => p,
             Err(ServiceError::Domain(DomainError::Validation { field, message })) => {
                 // A filter that does not parse: say so, and show what the other filters find (the
                 // second call checks access like any).
                 errors = FieldErrors::from_error(DomainError::invalid(&field, message).into()).0;
                 let relaxed = AuditQuery { from: String::new(), to: String::new(), cursor: String::new(), ..q.clone() };
-                lyceum.list_audit(&viewer.caller, &org, relaxed.filter(50, None)).await?
+                lyceum.audit().list_audit(&viewer.caller, &org, relaxed.filter(50, None)).await?
             }
             Err(e) => return Err(e),
         };
@@ -219,7 +219,7 @@ pub async fn audit_page(
             None => Place::Org(&org),
         };
         let shell = Shell::build(lyceum, &viewer, "Audit trail", context, "audit").await?;
-        let workspaces = lyceum.list_workspaces(&viewer.caller, &org).await?;
+        let workspaces = lyceum.orgs().list_workspaces(&viewer.caller, &org).await?;
         let Page { items, next_cursor } = page;
         Ok::<_, ServiceError>(AuditPage {
             shell,
@@ -313,8 +313,8 @@ fn csv_row(out: &mut String, e: &EventRow, workspaces: &[WorkspaceRow]) {
 /// Every event the filters match, newest first, page by page (at most [`CSV_MAX_ROWS`]).
 async fn export(state: &AppState, viewer: &Viewer, org: &str, q: &AuditQuery) -> Result<String> {
     let lyceum = &state.lyceum;
-    let mut page = lyceum.list_audit(&viewer.caller, org, q.filter(500, None)).await?;
-    let workspaces = lyceum.list_workspaces(&viewer.caller, org).await?;
+    let mut page = lyceum.audit().list_audit(&viewer.caller, org, q.filter(500, None)).await?;
+    let workspaces = lyceum.orgs().list_workspaces(&viewer.caller, org).await?;
     let mut out = String::new();
     csv_line(&mut out, CSV_HEADER);
     let mut rows = 0;
@@ -325,7 +325,7 @@ async fn export(state: &AppState, viewer: &Viewer, org: &str, q: &AuditQuery) ->
         rows += page.items.len();
         match page.next_cursor {
             Some(cursor) if rows < CSV_MAX_ROWS => {
-                page = lyceum.list_audit(&viewer.caller, org, q.filter(500, Some(cursor))).await?;
+                page = lyceum.audit().list_audit(&viewer.caller, org, q.filter(500, Some(cursor))).await?;
             }
             _ => return Ok(out),
         }

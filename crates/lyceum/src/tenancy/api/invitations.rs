@@ -109,7 +109,7 @@ async fn invite(
     target: ScopeRef<'_>,
     b: InviteBody,
 ) -> ApiResult<Json<InviteResults>> {
-    let results = state.lyceum.invite(caller, target, &b.emails.into_vec(), &b.role).await?;
+    let results = state.lyceum.invitations().invite(caller, target, &b.emails.into_vec(), &b.role).await?;
     Ok(Json(InviteResults {
         results: results
             .into_iter()
@@ -157,8 +157,11 @@ pub async fn list(
     ApiPath(org): ApiPath<String>,
     ApiQuery(q): ApiQuery<InvitationQuery>,
 ) -> ApiResult<Json<Page<Invitation>>> {
-    let page =
-        state.lyceum.list_invitations(&caller, &org, q.workspace_id.as_deref(), q.cursor.as_deref(), q.limit).await?;
+    let page = state
+        .lyceum
+        .invitations()
+        .list_invitations(&caller, &org, q.workspace_id.as_deref(), q.cursor.as_deref(), q.limit)
+        .await?;
     Ok(Json(Page::map(page, Invitation::from)))
 }
 
@@ -170,7 +173,7 @@ pub async fn resend(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Invitation>> {
-    Ok(Json(state.lyceum.resend_invitation(&caller, &id).await?.into()))
+    Ok(Json(state.lyceum.invitations().resend_invitation(&caller, &id).await?.into()))
 }
 
 /// Revokes an outstanding invitation.
@@ -181,7 +184,7 @@ pub async fn revoke(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.revoke_invitation(&caller, &id).await?;
+    state.lyceum.invitations().revoke_invitation(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,7 +192,7 @@ pub async fn revoke(
 #[utoipa::path(get, path = "/api/v1/invitations/by-token/{token}", tag = "invitations", params(("token" = String, Path)), security(()),
     responses((status = 200, body = TokenOffer), NotFound, Gone))]
 pub async fn by_token(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> ApiResult<Json<TokenOffer>> {
-    let t = state.lyceum.invitation_by_token(&token).await?;
+    let t = state.lyceum.invitations().invitation_by_token(&token).await?;
     Ok(Json(TokenOffer {
         organization_name: t.organization_name,
         workspace_name: t.workspace_name,
@@ -206,5 +209,5 @@ pub async fn accept(
     Auth(caller): Auth,
     ApiJson(b): ApiJson<AcceptBody>,
 ) -> ApiResult<Json<Invitation>> {
-    Ok(Json(state.lyceum.accept_invitation(&caller, &b.token).await?.into()))
+    Ok(Json(state.lyceum.invitations().accept_invitation(&caller, &b.token).await?.into()))
 }

@@ -77,7 +77,7 @@ async fn list(
     target: ScopeRef<'_>,
     q: MemberQuery,
 ) -> ApiResult<Json<Page<Member>>> {
-    let page = state.lyceum.list_members(caller, target, q.into()).await?;
+    let page = state.lyceum.members().list_members(caller, target, q.into()).await?;
     Ok(Json(Page::map(page, Member::from)))
 }
 
@@ -115,7 +115,7 @@ pub async fn change_org_role(
     ApiPath((org, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.change_role(&caller, ScopeRef::Org(&org), &user, &b.role).await?;
+    let m = state.lyceum.members().change_role(&caller, ScopeRef::Org(&org), &user, &b.role).await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -129,7 +129,7 @@ pub async fn change_workspace_role(
     ApiPath((ws, user)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.change_role(&caller, ScopeRef::Workspace(&ws), &user, &b.role).await?;
+    let m = state.lyceum.members().change_role(&caller, ScopeRef::Workspace(&ws), &user, &b.role).await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -141,7 +141,7 @@ pub async fn remove_from_org(
     Auth(caller): Auth,
     ApiPath((org, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.remove_members(&caller, ScopeRef::Org(&org), &[user]).await?;
+    state.lyceum.members().remove_members(&caller, ScopeRef::Org(&org), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,7 +153,7 @@ pub async fn remove_from_workspace(
     Auth(caller): Auth,
     ApiPath((ws, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.remove_members(&caller, ScopeRef::Workspace(&ws), &[user]).await?;
+    state.lyceum.members().remove_members(&caller, ScopeRef::Workspace(&ws), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +167,7 @@ pub async fn bulk_remove_from_workspace(
     ApiPath(ws): ApiPath<String>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
-    let removed = state.lyceum.remove_members(&caller, ScopeRef::Workspace(&ws), &b.user_ids).await?;
+    let removed = state.lyceum.members().remove_members(&caller, ScopeRef::Workspace(&ws), &b.user_ids).await?;
     Ok(Json(Removed { removed }))
 }
 
@@ -181,7 +181,7 @@ pub async fn bulk_remove_from_org(
     ApiPath(org): ApiPath<String>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
-    let removed = state.lyceum.remove_members(&caller, ScopeRef::Org(&org), &b.user_ids).await?;
+    let removed = state.lyceum.members().remove_members(&caller, ScopeRef::Org(&org), &b.user_ids).await?;
     Ok(Json(Removed { removed }))
 }
 
@@ -193,7 +193,7 @@ pub async fn leave_org(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.leave(&caller, ScopeRef::Org(&org)).await?;
+    state.lyceum.members().leave(&caller, ScopeRef::Org(&org)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,6 +205,6 @@ pub async fn leave_workspace(
     Auth(caller): Auth,
     ApiPath(ws): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.lyceum.leave(&caller, ScopeRef::Workspace(&ws)).await?;
+    state.lyceum.members().leave(&caller, ScopeRef::Workspace(&ws)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

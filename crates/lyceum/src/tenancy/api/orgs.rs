@@ -129,7 +129,7 @@ pub async fn create_org(
     ApiJson(b): ApiJson<CreateOrgBody>,
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
     let input = NewOrg { name: b.name, plan: b.plan, seats: b.seats, credit_pool: b.credit_pool };
-    let view = state.lyceum.create_org(&caller, input).await?;
+    let view = state.lyceum.orgs().create_org(&caller, input).await?;
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
@@ -141,7 +141,7 @@ pub async fn get_org(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<Organization>> {
-    Ok(Json(state.lyceum.get_org(&caller, &org).await?.into()))
+    Ok(Json(state.lyceum.orgs().get_org(&caller, &org).await?.into()))
 }
 
 /// The workspaces of the organisation the caller can see.
@@ -152,7 +152,7 @@ pub async fn list_workspaces(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<WorkspaceList>> {
-    let items = state.lyceum.list_workspaces(&caller, &org).await?.into_iter().map(Workspace::from).collect();
+    let items = state.lyceum.orgs().list_workspaces(&caller, &org).await?.into_iter().map(Workspace::from).collect();
     Ok(Json(WorkspaceList { items, next_cursor: None }))
 }
 
@@ -166,7 +166,7 @@ pub async fn create_workspace(
     ApiPath(org): ApiPath<String>,
     ApiJson(b): ApiJson<CreateWorkspaceBody>,
 ) -> ApiResult<(StatusCode, Json<Workspace>)> {
-    let ws = state.lyceum.create_workspace(&caller, &org, &b.name, b.credit_limit).await?;
+    let ws = state.lyceum.orgs().create_workspace(&caller, &org, &b.name, b.credit_limit).await?;
     Ok((StatusCode::CREATED, Json(ws.into())))
 }
 
@@ -180,7 +180,7 @@ pub async fn update_workspace(
     ApiPath(ws): ApiPath<String>,
     ApiJson(b): ApiJson<UpdateWorkspaceBody>,
 ) -> ApiResult<Json<Workspace>> {
-    let ws = state.lyceum.update_workspace(&caller, &ws, b.name.as_deref(), b.credit_limit).await?;
+    let ws = state.lyceum.orgs().update_workspace(&caller, &ws, b.name.as_deref(), b.credit_limit).await?;
     Ok(Json(ws.into()))
 }
 
@@ -192,7 +192,7 @@ pub async fn credits(
     Auth(caller): Auth,
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<Credits>> {
-    let c = state.lyceum.credits(&caller, &org).await?;
+    let c = state.lyceum.orgs().credits(&caller, &org).await?;
     Ok(Json(Credits {
         pool: c.pool,
         allocated: c.allocated,

@@ -116,7 +116,10 @@ pub async fn page(
         let shell = Shell::build(lyceum, &viewer, "Invitations", Place::Workspace(&ws), "invitations").await?;
         let here = Here::of(&shell)?;
         let cursor = Some(params.cursor.as_str()).filter(|c| !c.is_empty());
-        let page = lyceum.list_invitations(&viewer.caller, &here.org, Some(&ws), cursor, Some(PAGE_SIZE)).await?;
+        let page = lyceum
+            .invitations()
+            .list_invitations(&viewer.caller, &here.org, Some(&ws), cursor, Some(PAGE_SIZE))
+            .await?;
         let more = page.next_cursor.map(|c| {
             format!("/w/{ws}/invitations?{}", serde_html_form::to_string([("cursor", c)]).unwrap_or_default())
         });
@@ -142,7 +145,10 @@ async fn find(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str) -> Result<Op
     let org = lyceum.org_of_workspace(ws).await?;
     let mut cursor: Option<String> = None;
     loop {
-        let page = lyceum.list_invitations(&viewer.caller, &org, Some(ws), cursor.as_deref(), Some(PAGE_SIZE)).await?;
+        let page = lyceum
+            .invitations()
+            .list_invitations(&viewer.caller, &org, Some(ws), cursor.as_deref(), Some(PAGE_SIZE))
+            .await?;
         if let Some(found) = page.items.into_iter().find(|i| i.id == id) {
             return Ok(Some(found));
         }
@@ -184,7 +190,7 @@ pub async fn resend(
     Path((ws, id)): Path<(String, String)>,
     PageForm { viewer, .. }: PageForm<NoFields>,
 ) -> Response {
-    let (ok, message) = match state.lyceum.resend_invitation(&viewer.caller, &id).await {
+    let (ok, message) = match state.lyceum.invitations().resend_invitation(&viewer.caller, &id).await {
         Ok(inv) => (true, format!("Sent again to {}; the previous link no longer works.", inv.email)),
         Err(e) => (false, capitalise(&message_of(e))),
     };
@@ -198,7 +204,7 @@ pub async fn revoke(
     Path((ws, id)): Path<(String, String)>,
     PageForm { viewer, .. }: PageForm<NoFields>,
 ) -> Response {
-    let (ok, message) = match state.lyceum.revoke_invitation(&viewer.caller, &id).await {
+    let (ok, message) = match state.lyceum.invitations().revoke_invitation(&viewer.caller, &id).await {
         Ok(()) => (true, "Revoked; the link no longer works.".to_owned()),
         Err(e) => (false, capitalise(&message_of(e))),
     };

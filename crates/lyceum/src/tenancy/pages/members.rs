@@ -302,7 +302,7 @@ pub async fn page(
     let run = async {
         let shell = Shell::build(lyceum, &viewer, "Members", Place::Workspace(&ws), "members").await?;
         let here = Here::of(&shell)?;
-        let page = lyceum.list_members(&viewer.caller, ScopeRef::Workspace(&ws), params.filter()).await?;
+        let page = lyceum.members().list_members(&viewer.caller, ScopeRef::Workspace(&ws), params.filter()).await?;
         let t = TableCtx::new(&here, &viewer);
         let invite = InviteState { role: default_role(&t), ..InviteState::default() };
         Ok::<_, ServiceError>(MembersPage {
@@ -340,7 +340,7 @@ pub async fn rows(
         Err(e) => return service_error_page(e),
     };
     let t = TableCtx::new(&here, &viewer);
-    match lyceum.list_members(&viewer.caller, ScopeRef::Workspace(&ws), params.filter()).await {
+    match lyceum.members().list_members(&viewer.caller, ScopeRef::Workspace(&ws), params.filter()).await {
         Ok(page) => {
             let more = params.more(&ws, page.next_cursor);
             let rows = page.items.into_iter().map(|m| t.row(m)).collect();
@@ -390,8 +390,10 @@ pub async fn invite(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    let result =
-        lyceum.invite(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&form.emails), &form.role).await;
+    let result = lyceum
+        .invitations()
+        .invite(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&form.emails), &form.role)
+        .await;
     match result {
         Ok(results) => {
             let results: Vec<InviteResultView> = results
@@ -449,7 +451,7 @@ pub async fn change_role(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    match lyceum.change_role(&viewer.caller, ScopeRef::Workspace(&ws), &user, &form.role).await {
+    match lyceum.members().change_role(&viewer.caller, ScopeRef::Workspace(&ws), &user, &form.role).await {
         Ok(row) => {
             let mut m = t.row(row);
             m.note = format!("Role changed to {}.", m.role_label);
@@ -469,7 +471,7 @@ pub async fn change_role(
 /// A member as the list shows it now, found by searching for their email.
 async fn find_member(lyceum: &Lyceum, viewer: &Viewer, ws: &str, user: &str, email: &str) -> Option<MemberRow> {
     let filter = MemberFilter { q: some(email), limit: Some(500), ..MemberFilter::default() };
-    let page = lyceum.list_members(&viewer.caller, ScopeRef::Workspace(ws), filter).await.ok()?;
+    let page = lyceum.members().list_members(&viewer.caller, ScopeRef::Workspace(ws), filter).await.ok()?;
     page.items.into_iter().find(|m| m.user_id == user)
 }
 
@@ -531,7 +533,7 @@ pub async fn remove_one(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    match lyceum.remove_members(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&user)).await {
+    match lyceum.members().remove_members(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&user)).await {
         Ok(_) => {
             let who = if form.email.is_empty() { "The member" } else { form.email.as_str() };
             let message = format!("Removed {who} from {}.", here.workspace_name);
@@ -569,7 +571,7 @@ pub async fn remove_many(
     PageForm { viewer, form }: PageForm<BulkForm>,
 ) -> Response {
     let back = format!("/w/{ws}/members");
-    match state.lyceum.remove_members(&viewer.caller, ScopeRef::Workspace(&ws), &form.user_ids).await {
+    match state.lyceum.members().remove_members(&viewer.caller, ScopeRef::Workspace(&ws), &form.user_ids).await {
         Ok(n) => {
             let message = format!("Removed {n} member{}.", if n == 1 { "" } else { "s" });
             answer(&headers, &back, true, message.clone(), || {

@@ -80,8 +80,8 @@ struct Typed {
 /// Builds the page; the service calls decide who may see it (owners; others 403, strangers 404).
 async fn page(state: &AppState, viewer: &Viewer, org: &str, typed: Typed) -> Result<WorkspacesPage> {
     let lyceum = &state.lyceum;
-    let credits = lyceum.credits(&viewer.caller, org).await?;
-    let plan = lyceum.get_org(&viewer.caller, org).await?.org.plan;
+    let credits = lyceum.orgs().credits(&viewer.caller, org).await?;
+    let plan = lyceum.orgs().get_org(&viewer.caller, org).await?.org.plan;
     let shell = Shell::build(lyceum, viewer, "Workspaces", Place::Org(org), "workspaces").await?;
     let plan_full = lyceum_domain::Plan::parse(&plan)
         .ok()
@@ -134,7 +134,7 @@ pub async fn create_workspace(
 ) -> Response {
     let created = async {
         let limit = whole_number("credit_limit", &f.credit_limit)?;
-        state.lyceum.create_workspace(&viewer.caller, &org, &f.name, limit).await
+        state.lyceum.orgs().create_workspace(&viewer.caller, &org, &f.name, limit).await
     }
     .await;
     let e = match created {
@@ -173,7 +173,7 @@ pub async fn update_credit_limit(
 ) -> Response {
     let updated = async {
         let limit = whole_number("credit_limit", &f.credit_limit)?;
-        state.lyceum.update_workspace(&viewer.caller, &ws, None, Some(limit)).await
+        state.lyceum.orgs().update_workspace(&viewer.caller, &ws, None, Some(limit)).await
     }
     .await;
     match updated {
@@ -245,6 +245,7 @@ pub async fn create_org(State(state): State<AppState>, PageForm { viewer, form: 
         let credit_pool = number("credit_pool", &f.credit_pool)?;
         state
             .lyceum
+            .orgs()
             .create_org(
                 &viewer.caller,
                 NewOrg {

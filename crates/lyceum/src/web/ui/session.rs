@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(token) = session_token(parts) else { return Err(SignInFirst(back)) };
         let ClientOrigin(origin) =
             ClientOrigin::from_request_parts(parts, state).await.map_err(|_| SignInFirst(back.clone()))?;
-        let caller = match state.lyceum.authenticate_session(&token, origin).await {
+        let caller = match state.lyceum.accounts().authenticate_session(&token, origin).await {
             Ok(Some(c)) => c,
             _ => return Err(SignInFirst(back)),
         };
