@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 #[tokio::test]
 async fn a_non_json_body_is_415_and_changes_nothing() {
@@ -103,7 +103,7 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     let app = TestApp::spawn().await;
     let r = app.client().get("/api/v1/nothing-here").await;
     r.assert_problem(404, "not_found");
-    assert_eq!(r.json["detail"], lyceum::web::NO_ROUTE);
+    assert_eq!(r.json["detail"], crate::server_internals::NO_ROUTE);
     app.client()
         .send(reqwest::Method::PUT, "/api/v1/me", Some(json!({})), &[])
         .await
@@ -211,7 +211,7 @@ async fn every_documented_operation_is_routed() {
             let body = (m != reqwest::Method::GET && m != reqwest::Method::DELETE).then(|| json!({}));
             let r = app.client().send(m, &concrete, body, &[]).await;
             assert_ne!(r.status, 405, "{method} {path} is not routed for this method");
-            assert_ne!(r.json["detail"], lyceum::web::NO_ROUTE, "{method} {path} is not routed");
+            assert_ne!(r.json["detail"], crate::server_internals::NO_ROUTE, "{method} {path} is not routed");
             assert!(
                 r.header("content-type").is_some_and(|c| c.contains("json")) || r.status == 204,
                 "{method} {path}: {r:?}"

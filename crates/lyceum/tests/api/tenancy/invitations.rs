@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, Resp, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, Resp, TestApp, PASSWORD};
 
 fn org_invitations(org: &str) -> String {
     format!("/api/v1/orgs/{org}/invitations")
@@ -971,7 +971,7 @@ async fn a_batch_of_thousands_mixing_every_outcome_writes_one_invitation_email_a
     assert_eq!(got.len(), want.len(), "one event per written address");
     assert_eq!(got, want);
     let mut conn = app.pool().acquire().await.unwrap();
-    let (_, breaks) = lyceum::store::audit::verify(&mut conn).await.unwrap();
+    let (_, breaks) = crate::server_internals::audit_chain::verify(&mut conn).await.unwrap();
     assert_eq!(breaks, vec![], "the chain verifies");
 
     // Memberships: outsiders pending in the org and the workspace, pending members added to it.

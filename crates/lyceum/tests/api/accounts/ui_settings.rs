@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Client, Owner, Resp, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, Resp, TestApp, PASSWORD};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

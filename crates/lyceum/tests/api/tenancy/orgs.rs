@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
 
 /// Adds an existing user to the organisation with `role` (org role); returns their client and id.
 async fn org_member(app: &TestApp, owner: &Owner, email: &str, role: &str) -> (Client, String) {

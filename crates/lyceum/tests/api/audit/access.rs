@@ -5,7 +5,7 @@
 use lyceum_domain::{OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use crate::support::{Client, Owner, Resp, TestApp};
+use lyceum_test_support::{Client, Owner, Resp, TestApp};
 
 const LEARNER: &[&str] = &["workspace.view", "content.view_assigned"];
 const TRAINER: &[&str] =

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
 
 /// Creates a key on the owner's organisation; returns the whole answer.
 async fn create_key(owner: &Owner, body: Value) -> Value {
@@ -145,7 +145,7 @@ async fn an_expired_key_is_refused() {
     // The row was edited behind the server's back to stand for time passing; the server's cached
     // copy still holds the old expiry, so drop it (real expiry is checked in memory on every hit:
     // see the credentials unit tests).
-    app.state.lyceum.caches.credentials.forget_all();
+    crate::server_internals::forget_cached_credentials(&app);
     kc.get(&path).await.assert_problem(401, "unauthenticated");
 }
 

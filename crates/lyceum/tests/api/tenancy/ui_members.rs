@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{Owner, TestApp, PASSWORD};
+use lyceum_test_support::{Owner, TestApp, PASSWORD};
 
 /// A browser-like client: cookies, no automatic redirects, forms, optional `HX-Request`.
 struct Browser {

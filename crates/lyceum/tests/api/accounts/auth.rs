@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::support::{TestApp, PASSWORD};
+use lyceum_test_support::{TestApp, PASSWORD};
 
-fn session_of(r: &crate::support::Resp) -> String {
+fn session_of(r: &lyceum_test_support::Resp) -> String {
     let cookie = r.header("set-cookie").expect("a session cookie");
     cookie.trim_start_matches("lyceum_session=").split(';').next().unwrap().to_owned()
 }
@@ -295,7 +295,7 @@ async fn the_admin_cli_creates_an_instance_admin_who_can_see_every_organisation(
     let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.args(["admin", "create", "--email", "root@example.com", "--password-stdin", "--data-dir"]).arg(&app.data_dir);
-    if let Some(url) = &app.args.store.database_url {
+    if let Some(url) = app.database_url() {
         cmd.args(["--database-url", url]);
     }
     let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();

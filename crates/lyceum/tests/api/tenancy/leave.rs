@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 #[tokio::test]
 async fn a_member_leaves_a_workspace_and_stays_in_the_organisation() {

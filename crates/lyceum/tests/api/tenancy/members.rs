@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
 
 const SEATS: i64 = 100;
 
@@ -188,7 +188,10 @@ async fn search_follows_profile_edits_and_pages_through_the_index() {
     assert_eq!(list_emails(&o.client, &format!("{org}?q=tarantella")).await, all[1..].to_vec());
     // A new email: found by it, and no longer by the old one.
     let r = people[1]
-        .patch("/api/v1/me", json!({"email": "moved@elsewhere.test", "current_password": crate::support::PASSWORD}))
+        .patch(
+            "/api/v1/me",
+            json!({"email": "moved@elsewhere.test", "current_password": lyceum_test_support::PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(list_emails(&o.client, &format!("{org}?q=elsewhere")).await, ["moved@elsewhere.test"]);
@@ -947,6 +950,6 @@ async fn sixteen_concurrent_role_changes_of_one_member_serialise_and_are_each_au
     )
     .await;
     let mut conn = app.pool().acquire().await.unwrap();
-    let (_, breaks) = lyceum::store::audit::verify(&mut conn).await.unwrap();
+    let (_, breaks) = crate::server_internals::audit_chain::verify(&mut conn).await.unwrap();
     assert_eq!(breaks, vec![], "the chain holds under concurrency");
 }

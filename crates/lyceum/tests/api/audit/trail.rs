@@ -3,10 +3,11 @@
 //! changes leave no trace; the per-organisation hash chain, its append-only table, tamper
 //! detection, and `lyceum audit verify`.
 
-use lyceum::store::audit::{self, EventRow};
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, TestApp, PASSWORD};
+
+use crate::server_internals::audit_chain::{self as audit, EventRow};
 
 const SEATS: i64 = 100;
 
@@ -69,7 +70,7 @@ async fn verify(app: &TestApp) -> (u64, Vec<audit::Break>) {
 }
 
 fn is_postgres(app: &TestApp) -> bool {
-    app.args.store.database_url.is_some()
+    app.database_url().is_some()
 }
 
 /// Removes the append-only triggers, as someone with raw database access could.
@@ -98,7 +99,7 @@ async fn org_with_history(app: &TestApp) -> Owner {
 async fn lyceum_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.args(args).env_remove("LYCEUM_DATABASE_URL").env_remove("LYCEUM_DATA_DIR");
-    match &app.args.store.database_url {
+    match app.database_url() {
         Some(url) => cmd.arg("--database-url").arg(url),
         None => cmd.arg("--data-dir").arg(&app.data_dir),
     };

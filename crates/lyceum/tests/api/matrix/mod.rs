@@ -1,7 +1,7 @@
 //! Tenant isolation and the role matrix (OWASP API1/API5), generated from the route table.
 //!
 //! The operations come from the OpenAPI document the router is built with
-//! (`lyceum::web::api_router()`), so a new route without an entry in `ROUTES` fails the test.
+//! (`server_internals::openapi()`), so a new route without an entry in `ROUTES` fails the test.
 //! Each entry says what an operation needs (public, any signed-in person, a permission at
 //! organisation or workspace scope, …). One world is built: organisation A (enterprise, W1 and
 //! W2) with a person and an API key for every organisation role and every workspace role in W1,
@@ -23,7 +23,7 @@ use lyceum_domain::{Access, Grant, OrgRole, Permission, WorkspaceRole};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::support::{TestApp, PASSWORD};
+use lyceum_test_support::{TestApp, PASSWORD};
 
 /// What an operation needs from its caller.
 #[derive(Debug, Clone, Copy)]
@@ -878,7 +878,7 @@ async fn run_principal(w: Arc<World>, p: Arc<Principal>) -> Vec<Case> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_operation_answers_every_principal_as_the_engine_says_and_nothing_leaks_across_tenants() {
     let started = Instant::now();
-    let (_, openapi) = lyceum::web::api_router();
+    let openapi = crate::server_internals::openapi();
     let doc = serde_json::to_value(&openapi).unwrap();
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
