@@ -32,8 +32,7 @@ async fn check(client: &Client, org: &str, user: &str, permission: &str, ws: &st
 
 #[tokio::test]
 async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the_same_node() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@cache.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@cache.test", "enterprise", 20, 1000).await;
     let (_, alice) = app.user("alice@cache.test").await;
     add_to_workspace(&owner, &owner.ws, "alice@cache.test", "learner").await;
 
@@ -101,8 +100,7 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
 /// cached answer is the committed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn checks_racing_role_changes_settle_on_the_committed_role() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@race.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@race.test", "enterprise", 20, 1000).await;
     let (_, carol) = app.user("carol@race.test").await;
     add_to_workspace(&owner, &owner.ws, "carol@race.test", "learner").await;
     let roles = ["learner", "trainer", "viewer", "reviewer"];
@@ -238,8 +236,7 @@ async fn signing_out_or_revoking_a_key_on_one_node_ends_it_on_another() {
 /// take effect on the very next request, although those credentials were being served from memory.
 #[tokio::test]
 async fn cached_credentials_end_at_once_on_the_same_node() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@once.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@once.test", "enterprise", 20, 1000).await;
     let second = app.client();
     assert_eq!(second.login("owner@once.test").await.status, 200);
     assert_eq!(second.get("/api/v1/me").await.status, 200);

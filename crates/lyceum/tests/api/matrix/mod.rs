@@ -178,8 +178,7 @@ async fn every_operation_answers_every_principal_as_the_engine_says_and_nothing_
 /// workspace's) leave and key creation — rule 4 says a foreign id is never 403.
 #[tokio::test]
 async fn an_api_key_is_told_not_found_before_person_only_for_foreign_or_unseen_ids() {
-    let app = TestApp::spawn().await;
-    let a = app.owner("keyleave@a.example", "enterprise", 10, 0).await;
+    let (app, a) = TestApp::init().with_owner("keyleave@a.example", "enterprise", 10, 0).await;
     let b = app.owner("keyleave@b.example", "pro", 10, 0).await;
     let w2 =
         a.client.post(&format!("/api/v1/orgs/{}/workspaces", a.org), json!({"name": "W2", "credit_limit": 0})).await;

@@ -244,8 +244,7 @@ async fn the_openapi_document_is_consistent_with_its_routes() {
 /// the login email). It is refused at the edge now — API and pages — and changes nothing.
 #[tokio::test]
 async fn nul_characters_are_refused_before_they_reach_the_database() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let (_, member) = app.user("max@example.com").await;
     let r = owner
         .client

@@ -45,8 +45,7 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn overlong_strings_are_refused_plainly() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (_app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let r = owner
         .client
         .post(
@@ -63,8 +62,7 @@ async fn overlong_strings_are_refused_plainly() {
 
 #[tokio::test]
 async fn a_cookie_authenticated_write_from_another_origin_is_refused() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("olivia@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("olivia@example.com").await;
     let body = Some(json!({"name": "Evil", "plan": "pro"}));
     let r = c.send(reqwest::Method::POST, "/api/v1/orgs", body.clone(), &[("origin", "http://evil.example")]).await;
     r.assert_problem(403, "csrf");
@@ -79,8 +77,7 @@ async fn a_cookie_authenticated_write_from_another_origin_is_refused() {
 
 #[tokio::test]
 async fn api_key_requests_are_not_subject_to_the_origin_check() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let r = owner
         .client
         .post(&format!("/api/v1/orgs/{}/api-keys", owner.org), json!({"name": "ci", "role": "owner"}))

@@ -142,8 +142,7 @@ async fn invite(owner: &Owner, path: &str, emails: &[&str], role: &str) -> Value
 
 #[tokio::test]
 async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_database() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@dir.test", "enterprise", 100, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@dir.test", "enterprise", 100, 1000).await;
     let ws = owner.ws.clone();
     let (bea, bea_id) = app.user("bea.smith@dir.test").await;
     let (_, carl_id) = app.user("carl@dir.test").await;
@@ -217,8 +216,7 @@ async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_databa
 /// underscores, plus signs, shared prefixes), paged through with small pages.
 #[tokio::test]
 async fn memory_and_database_list_the_same_rows_in_the_same_order() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@crowd.test", "enterprise", 1000, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@crowd.test", "enterprise", 1000, 1000).await;
     let names = [
         "Émile Zola",
         "Emma Smith",
