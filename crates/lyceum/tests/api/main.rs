@@ -1,25 +1,17 @@
 //! Black-box tests of the HTTP API: each test spawns the real server on a random loopback port
 //! with a fresh database (SQLite by default; a PostgreSQL schema of its own when
-//! `LYCEUM_TEST_DATABASE_URL` is set) and talks to it as a client would.
+//! `LYCEUM_TEST_DATABASE_URL` is set) and talks to it as a client would. The harness is
+//! `lyceum-test-support`; the tests are grouped by wing, as the server is.
+//!
+//! **Invariant**: `server_internals.rs` is the only file of this binary that names the server's
+//! internals (its store, dataset generator, router, caches); everything else goes over HTTP or
+//! through the harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+mod server_internals;
 
-mod access;
 mod accounts;
 mod audit;
-mod cli;
-mod dataset;
-mod fuzz_regressions;
-mod grant_cache;
-mod invitations;
-mod keys;
-mod leave;
 mod matrix;
-mod member_directory;
-mod members;
-mod orgs;
-mod protocol;
-mod secrets;
-mod ui_members;
-mod ui_settings;
+mod system;
+mod tenancy;

@@ -3,13 +3,10 @@
 //! `docs/ui.md`. Screenshots of the main pages land in `target/screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian packages); without them the tests print
-//! `SKIPPED` and pass, except in CI (`CI=true`) where they fail.
+//! `SKIPPED` and pass, except in CI (`CI=true`) where they fail. The harness is
+//! `lyceum-test-support` (`TestApp`, `browser::Browser`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-/// The API suite's harness (the app under test, its outbox, a JSON client to set the scene).
-#[path = "../api/support/mod.rs"]
-#[allow(dead_code)]
-mod api_support;
 mod support;
 
 mod members;

@@ -9,7 +9,8 @@ async fn invite_results(b: &Browser) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for li in b.all("#invite-results li.invite-result").await {
         let outcome = li.attr("data-outcome").await.unwrap().unwrap_or_default();
-        let email = li.find(fantoccini::Locator::Css(".invite-email")).await.unwrap().text().await.unwrap();
+        let email =
+            li.find(lyceum_test_support::browser::Locator::Css(".invite-email")).await.unwrap().text().await.unwrap();
         out.push((email.trim().to_owned(), outcome));
     }
     out.sort();

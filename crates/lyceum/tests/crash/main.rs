@@ -15,7 +15,8 @@
 //! rather than wait, the test ends the leases (`next_attempt_at = 0`) while the server is down.
 //!
 //! `LYCEUM_TEST_DATABASE_URL=postgres://…` runs it on PostgreSQL (a schema of its own).
-//! Figures are printed (`cargo test --test crash -- --nocapture`).
+//! Figures are printed (`cargo test --test crash -- --nocapture`). The harness's pieces (the
+//! per-test PostgreSQL schema, the client, the server's clock) are `lyceum-test-support`'s.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
@@ -24,37 +25,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lyceum_test_support::database::{self, PgSchema};
+use lyceum_test_support::server::{migrated_pool, now_ms, sqlite_url_in};
+use lyceum_test_support::{Client, PASSWORD};
 use serde_json::{json, Value};
 use sqlx::{AnyPool, Connection, Executor};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lyceum");
 /// Members removed at once, and addresses invited at once.
 const N: usize = 5_000;
-const PASSWORD: &str = "correct horse battery staple";
 
 // ---------------------------------------------------------------------------------------------
 // The database and data dir of one scenario, and the server processes started on them.
-
-/// A PostgreSQL schema dropped when the scenario ends.
-struct PgSchema {
-    admin_url: String,
-    schema: String,
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (url, schema) = (self.admin_url.clone(), self.schema.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                if let Ok(mut c) = sqlx::AnyConnection::connect(&url).await {
-                    let _ = c.execute(&*format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 struct Store {
     root: tempfile::TempDir,
@@ -81,22 +63,16 @@ impl Store {
         let root = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.unwrap();
         let data_dir = root.path().join("data");
         std::fs::create_dir_all(&data_dir).unwrap();
-        let (test_url, server_url, application_name, pg) = match std::env::var("LYCEUM_TEST_DATABASE_URL") {
-            Ok(admin_url) => {
-                let schema = format!("crash_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
-                admin.execute(&*format!("CREATE SCHEMA {schema}")).await.unwrap();
-                admin.close().await.unwrap();
-                let sep = if admin_url.contains('?') { '&' } else { '?' };
-                let url =
-                    format!("{admin_url}{sep}options=-c%20search_path%3D{schema}%20-c%20synchronous_commit%3Doff");
-                let server_url = format!("{url}&application_name={schema}");
-                (url, Some(server_url), Some(schema.clone()), Some(PgSchema { admin_url, schema }))
+        let (test_url, server_url, application_name, pg) = match database::postgres_admin_url() {
+            Some(admin_url) => {
+                let schema = PgSchema::create(&admin_url, "crash_").await;
+                let url = schema.url(&[("synchronous_commit", "off")]);
+                let server_url = format!("{url}&application_name={}", schema.name());
+                (url, Some(server_url), Some(schema.name().to_owned()), Some(schema))
             }
-            Err(_) => (lyceum::kernel::db::sqlite_url_in(&data_dir), None, None, None),
+            None => (sqlite_url_in(&data_dir), None, None, None),
         };
-        let (pool, backend) = lyceum::kernel::db::connect(&test_url, 3).await.unwrap();
-        lyceum::kernel::db::migrate(&pool, backend).await.unwrap();
+        let pool = migrated_pool(&test_url, 3).await;
         Store {
             root,
             data_dir,
@@ -322,39 +298,26 @@ struct Org {
 }
 
 async fn create_org(server: &Server) -> Org {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let c = Client::anonymous(&server.base);
     let r = c
-        .post(format!("{}/api/v1/auth/signup", server.base))
-        .json(&json!({"email": "owner@crash.example", "password": PASSWORD, "name": "Owner"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+        .post("/api/v1/auth/signup", json!({"email": "owner@crash.example", "password": PASSWORD, "name": "Owner"}))
+        .await;
+    assert_eq!(r.status, 201);
     let r = c
-        .post(format!("{}/api/v1/orgs", server.base))
-        .json(&json!({"name": "Crash Co", "plan": "enterprise", "seats": 1_000_000, "credit_pool": 0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let org: Value = r.json().await.unwrap();
-    let id = org["id"].as_str().unwrap().to_owned();
-    let ws = org["workspaces"][0]["id"].as_str().unwrap().to_owned();
-    let r = c
-        .post(format!("{}/api/v1/orgs/{id}/api-keys", server.base))
-        .json(&json!({"name": "crash test", "role": "owner"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let key: Value = r.json().await.unwrap();
-    Org { id, ws, key: key["key"].as_str().unwrap().to_owned() }
+        .post("/api/v1/orgs", json!({"name": "Crash Co", "plan": "enterprise", "seats": 1_000_000, "credit_pool": 0}))
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let ws = r.json["workspaces"][0]["id"].as_str().unwrap().to_owned();
+    let r = c.post(&format!("/api/v1/orgs/{id}/api-keys"), json!({"name": "crash test", "role": "owner"})).await;
+    assert_eq!(r.status, 201);
+    Org { id, ws, key: r.json["key"].as_str().unwrap().to_owned() }
 }
 
 /// Inserts `N` accounts, guests of the organisation, in one transaction; returns their ids.
 async fn seed_people(store: &Store, org: &Org) -> Vec<String> {
     let ids: Vec<String> = (0..N).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let now = lyceum::kernel::db::now_ms();
+    let now = now_ms();
     let mut tx = store.pool.begin().await.unwrap();
     for (chunk_no, chunk) in ids.chunks(500).enumerate() {
         let users: Vec<String> = chunk
@@ -386,7 +349,7 @@ async fn seed_people(store: &Store, org: &Org) -> Vec<String> {
 
 /// Makes every seeded person a learner of the workspace again, in one transaction.
 async fn seed_workspace(store: &Store, org: &Org, ids: &[String]) {
-    let now = lyceum::kernel::db::now_ms();
+    let now = now_ms();
     let mut tx = store.pool.begin().await.unwrap();
     for chunk in ids.chunks(500) {
         let rows: Vec<String> = chunk

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Client, Owner, Resp, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, Resp, TestApp, PASSWORD};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -84,8 +84,7 @@ async fn ws_member(app: &TestApp, o: &Owner, email: &str, role: &str) -> Client 
 
 #[tokio::test]
 async fn workspaces_page_creates_within_the_pool_and_edits_limits() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("wsowner@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("wsowner@example.com", "enterprise", 10, 100).await;
     let page_url = format!("/o/{}/workspaces", o.org);
     let page = o.client.get(&page_url).await;
     assert_eq!(page.status, 200);
@@ -139,8 +138,7 @@ async fn workspaces_page_creates_within_the_pool_and_edits_limits() {
 
 #[tokio::test]
 async fn pro_plan_explains_its_single_workspace() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("pro@example.com", "pro", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("pro@example.com", "pro", 10, 100).await;
     let page_url = format!("/o/{}/workspaces", o.org);
     let page = o.client.get(&page_url).await;
     assert!(page.text.contains("id=\"plan-note\""), "{}", page.text);
@@ -156,8 +154,7 @@ async fn pro_plan_explains_its_single_workspace() {
 
 #[tokio::test]
 async fn only_owners_open_the_settings_pages_and_strangers_see_nothing() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("owner@example.com", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("owner@example.com", "enterprise", 10, 0).await;
     let learner = ws_member(&app, &o, "learner@example.com", "learner").await;
     let stranger = app.owner("stranger@example.com", "enterprise", 10, 0).await;
 
@@ -197,8 +194,7 @@ async fn only_owners_open_the_settings_pages_and_strangers_see_nothing() {
 
 #[tokio::test]
 async fn api_key_secret_is_shown_once_works_and_revokes() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("keys@example.com", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("keys@example.com", "enterprise", 10, 0).await;
     let url = format!("/o/{}/api-keys", o.org);
     let page = o.client.get(&url).await;
     assert!(page.text.contains("id=\"key-form\"") && page.text.contains("id=\"api-keys\""), "{}", page.text);
@@ -282,8 +278,7 @@ async fn api_key_secret_is_shown_once_works_and_revokes() {
 
 #[tokio::test]
 async fn audit_trail_filters_pages_and_exports_csv() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("auditor@example.com", "enterprise", 10, 1000).await;
+    let (app, o) = TestApp::init().with_owner("auditor@example.com", "enterprise", 10, 1000).await;
     for (name, limit) in [("Sales, \"West\"", 1), ("=SUM(A1:A2)", 2), ("Plain", 3)] {
         let r = o
             .client
@@ -368,8 +363,7 @@ async fn audit_trail_filters_pages_and_exports_csv() {
 
 #[tokio::test]
 async fn profile_changes_name_username_email_and_password() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("me@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("me@example.com").await;
     let url = "/settings/profile";
     let page = c.get(url).await;
     assert_eq!(page.status, 200);
@@ -476,8 +470,7 @@ async fn profile_changes_name_username_email_and_password() {
 
 #[tokio::test]
 async fn forms_without_the_csrf_token_change_nothing() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("csrf@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("csrf@example.com", "enterprise", 10, 100).await;
     let key = o.client.post(&format!("/api/v1/orgs/{}/api-keys", o.org), json!({"name": "k", "role": "viewer"})).await;
     let key_id = key.json["id"].as_str().unwrap().to_owned();
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use lyceum_domain::Permission;
 use serde_json::json;
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
+
+use crate::server_internals::{cached_grant, grant_cache_users, service_may};
 
 async fn add_to_workspace(owner: &Owner, ws: &str, email: &str, role: &str) {
     let r = owner
@@ -30,17 +32,15 @@ async fn check(client: &Client, org: &str, user: &str, permission: &str, ws: &st
 
 #[tokio::test]
 async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the_same_node() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@cache.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@cache.test", "enterprise", 20, 1000).await;
     let (_, alice) = app.user("alice@cache.test").await;
     add_to_workspace(&owner, &owner.ws, "alice@cache.test", "learner").await;
-    let lyceum = &app.state.lyceum;
 
     // Checked once: now cached, and answered from memory.
     assert!(!check(&owner.client, &owner.org, &alice, "content.create", &owner.ws).await);
-    assert!(lyceum.caches.grants.cached_users() >= 1, "the check filled the cache");
+    assert!(grant_cache_users(&app) >= 1, "the check filled the cache");
     assert_eq!(
-        lyceum.caches.grants.may(alice.parse().unwrap(), Permission::ContentCreate, owner.ws.parse().unwrap()),
+        cached_grant(&app, alice.parse().unwrap(), Permission::ContentCreate, owner.ws.parse().unwrap()),
         Some(false)
     );
     // Answered from memory now; an id in the body spelled differently from the stored one is
@@ -62,13 +62,13 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert!(check(&owner.client, &owner.org, &alice, "content.create", &owner.ws).await);
-    assert!(lyceum.may(&alice, Permission::ContentCreate, &owner.ws).await.unwrap());
+    assert!(service_may(&app, &alice, Permission::ContentCreate, &owner.ws).await);
 
     // Removal from the organisation: nothing left, at once.
     let r = owner.client.delete(&format!("/api/v1/orgs/{}/members/{alice}", owner.org)).await;
     assert_eq!(r.status, 204, "{r:?}");
     assert!(!check(&owner.client, &owner.org, &alice, "workspace.view", &owner.ws).await);
-    assert!(!lyceum.may(&alice, Permission::WorkspaceView, &owner.ws).await.unwrap());
+    assert!(!service_may(&app, &alice, Permission::WorkspaceView, &owner.ws).await);
 
     // Someone who joins by signing up through an invitation link can act at once.
     let r = owner
@@ -84,7 +84,7 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
     let r = bob_client
         .post(
             "/api/v1/auth/signup",
-            json!({"email": "bob@cache.test", "password": crate::support::PASSWORD, "name": "Bob", "invitation_token": token}),
+            json!({"email": "bob@cache.test", "password": lyceum_test_support::PASSWORD, "name": "Bob", "invitation_token": token}),
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -100,8 +100,7 @@ async fn a_role_change_removal_or_new_member_is_visible_to_the_next_check_on_the
 /// cached answer is the committed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn checks_racing_role_changes_settle_on_the_committed_role() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@race.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@race.test", "enterprise", 20, 1000).await;
     let (_, carol) = app.user("carol@race.test").await;
     add_to_workspace(&owner, &owner.ws, "carol@race.test", "learner").await;
     let roles = ["learner", "trainer", "viewer", "reviewer"];
@@ -155,11 +154,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
 
     assert!(!check(&on_b, &owner.org, &dave, "content.create", &owner.ws).await);
     let (dave_id, ws_id) = (dave.parse().unwrap(), owner.ws.parse().unwrap());
-    assert_eq!(
-        b.state.lyceum.caches.grants.may(dave_id, Permission::ContentCreate, ws_id),
-        Some(false),
-        "B has it cached"
-    );
+    assert_eq!(cached_grant(&b, dave_id, Permission::ContentCreate, ws_id), Some(false), "B has it cached");
 
     let r = owner
         .client
@@ -169,7 +164,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
     let changed = Instant::now();
     // A liveness bound, not a performance figure (that is measured by scripts/bench).
     let deadline = changed + Duration::from_secs(10);
-    while b.state.lyceum.caches.grants.may(dave_id, Permission::ContentCreate, ws_id) == Some(false) {
+    while cached_grant(&b, dave_id, Permission::ContentCreate, ws_id) == Some(false) {
         assert!(Instant::now() < deadline, "node B never heard of the change");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -180,7 +175,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
     let r = owner.client.delete(&format!("/api/v1/orgs/{}/members/{dave}", owner.org)).await;
     assert_eq!(r.status, 204, "{r:?}");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while b.state.lyceum.caches.grants.may(dave_id, Permission::WorkspaceView, ws_id) == Some(true) {
+    while cached_grant(&b, dave_id, Permission::WorkspaceView, ws_id) == Some(true) {
         assert!(Instant::now() < deadline, "node B never heard of the removal");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -188,7 +183,7 @@ async fn a_change_on_one_node_reaches_another_node_sharing_postgresql() {
 }
 
 /// The session cookie a response set.
-fn session_cookie(r: &crate::support::Resp) -> String {
+fn session_cookie(r: &lyceum_test_support::Resp) -> String {
     let set = r.header("set-cookie").expect("a session cookie");
     set.split(';').next().unwrap().to_owned()
 }
@@ -241,8 +236,7 @@ async fn signing_out_or_revoking_a_key_on_one_node_ends_it_on_another() {
 /// take effect on the very next request, although those credentials were being served from memory.
 #[tokio::test]
 async fn cached_credentials_end_at_once_on_the_same_node() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@once.test", "enterprise", 20, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@once.test", "enterprise", 20, 1000).await;
     let second = app.client();
     assert_eq!(second.login("owner@once.test").await.status, 200);
     assert_eq!(second.get("/api/v1/me").await.status, 200);
@@ -252,7 +246,7 @@ async fn cached_credentials_end_at_once_on_the_same_node() {
         .client
         .patch(
             "/api/v1/me",
-            json!({"current_password": crate::support::PASSWORD, "password": "another long passphrase 2"}),
+            json!({"current_password": lyceum_test_support::PASSWORD, "password": "another long passphrase 2"}),
         )
         .await;
     assert_eq!(r.status, 200, "{r:?}");

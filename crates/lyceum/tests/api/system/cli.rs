@@ -2,13 +2,13 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 /// The `lyceum` binary pointed at the test app's database.
 fn lyceum(app: &TestApp, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.args(args).arg("--data-dir").arg(&app.data_dir);
-    if let Some(url) = &app.args.store.database_url {
+    if let Some(url) = app.database_url() {
         cmd.args(["--database-url", url]);
     }
     cmd
@@ -40,7 +40,7 @@ async fn demo_seeds_a_living_organisation_once() {
     let r = c
         .post(
             "/api/v1/auth/login",
-            serde_json::json!({"email": "olivia@demo.lyceum.test", "password": lyceum::demo::DEMO_PASSWORD}),
+            serde_json::json!({"email": "olivia@demo.lyceum.test", "password": crate::server_internals::DEMO_PASSWORD}),
         )
         .await;
     assert_eq!(r.status, 200);

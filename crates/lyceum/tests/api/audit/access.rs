@@ -5,7 +5,7 @@
 use lyceum_domain::{OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
 
-use crate::support::{Client, Owner, Resp, TestApp};
+use lyceum_test_support::{Client, Owner, Resp, TestApp};
 
 const LEARNER: &[&str] = &["workspace.view", "content.view_assigned"];
 const TRAINER: &[&str] =
@@ -100,8 +100,7 @@ fn via(r: &Resp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_learner_sees_exactly_their_permissions() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (learner, _) = ws_member(&app, &o, &o.ws, "learner@example.com", "learner").await;
     let r = learner.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
     assert_eq!(perms(&r), sorted(LEARNER));
@@ -110,8 +109,7 @@ async fn a_learner_sees_exactly_their_permissions() {
 
 #[tokio::test]
 async fn a_trainer_sees_exactly_their_permissions() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (trainer, _) = ws_member(&app, &o, &o.ws, "trainer@example.com", "trainer").await;
     let r = trainer.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
     assert_eq!(perms(&r), sorted(TRAINER));
@@ -120,8 +118,7 @@ async fn a_trainer_sees_exactly_their_permissions() {
 
 #[tokio::test]
 async fn a_workspace_owner_sees_exactly_their_permissions() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (wso, _) = ws_member(&app, &o, &o.ws, "wso@example.com", "owner").await;
     let r = wso.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
     assert_eq!(perms(&r), sorted(WS_OWNER));
@@ -130,8 +127,7 @@ async fn a_workspace_owner_sees_exactly_their_permissions() {
 
 #[tokio::test]
 async fn an_org_owner_has_every_permission() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "enterprise", 10, 0).await;
     let r = o.client.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
     assert_eq!(perms(&r), sorted(EVERYTHING));
     assert_eq!(roles(&r), (Some("owner"), Some("owner")));
@@ -144,8 +140,7 @@ async fn an_org_owner_has_every_permission() {
 
 #[tokio::test]
 async fn an_org_viewer_holds_the_org_roles_permissions_in_every_workspace() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (viewer, _) = org_member(&app, &o, "viewer@example.com", "viewer").await;
     let r = viewer.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
     assert_eq!(perms(&r), sorted(&["workspace.view", "content.view", "content.view_assigned", "members.view"]));
@@ -154,8 +149,7 @@ async fn an_org_viewer_holds_the_org_roles_permissions_in_every_workspace() {
 
 #[tokio::test]
 async fn a_workspace_the_caller_cannot_view_is_not_found() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "enterprise", 10, 0).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 0}))
@@ -170,8 +164,7 @@ async fn a_workspace_the_caller_cannot_view_is_not_found() {
 
 #[tokio::test]
 async fn another_members_permissions_need_members_view() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (learner, learner_id) = ws_member(&app, &o, &o.ws, "learner@example.com", "learner").await;
     let (trainer, trainer_id) = ws_member(&app, &o, &o.ws, "trainer@example.com", "trainer").await;
     let base = format!("/api/v1/workspaces/{}/permissions", o.ws);
@@ -189,8 +182,7 @@ async fn another_members_permissions_need_members_view() {
 
 #[tokio::test]
 async fn permissions_of_someone_outside_the_org_are_not_found() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let other = app.owner("other@example.com", "pro", 10, 0).await;
     let (_, loner) = app.user("loner@example.com").await;
     let base = format!("/api/v1/workspaces/{}/permissions", o.ws);
@@ -201,8 +193,7 @@ async fn permissions_of_someone_outside_the_org_are_not_found() {
 
 #[tokio::test]
 async fn check_answers_with_the_roles_that_grant_the_permission() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (_, trainer) = ws_member(&app, &o, &o.ws, "trainer@example.com", "trainer").await;
     let (_, editor) = org_member(&app, &o, "editor@example.com", "editor").await;
     let (_, learner) = ws_member(&app, &o, &o.ws, "learner@example.com", "learner").await;
@@ -241,8 +232,7 @@ async fn check_answers_with_the_roles_that_grant_the_permission() {
 
 #[tokio::test]
 async fn check_refuses_an_unknown_permission() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (_app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     for p in ["members.everything", "", "MEMBERS.VIEW", "org:owner"] {
         let r = check(&o.client, &o.org, &o.user_id, p, Some(&o.ws)).await;
         r.assert_problem(422, "validation");
@@ -251,8 +241,7 @@ async fn check_refuses_an_unknown_permission() {
 
 #[tokio::test]
 async fn only_org_owners_and_owner_keys_may_check() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (wso, _) = ws_member(&app, &o, &o.ws, "wso@example.com", "owner").await;
     let (editor, _) = org_member(&app, &o, "editor@example.com", "editor").await;
     let (learner, learner_id) = ws_member(&app, &o, &o.ws, "learner@example.com", "learner").await;
@@ -284,8 +273,7 @@ async fn only_org_owners_and_owner_keys_may_check() {
 
 #[tokio::test]
 async fn check_with_a_foreign_or_unknown_workspace_is_not_found() {
-    let app = TestApp::spawn().await;
-    let a = app.owner("a@a.example", "pro", 10, 0).await;
+    let (app, a) = TestApp::init().with_owner("a@a.example", "pro", 10, 0).await;
     let b = app.owner("b@b.example", "pro", 10, 0).await;
     check(&a.client, &a.org, &a.user_id, "workspace.view", Some(&b.ws)).await.assert_problem(404, "not_found");
     check(&a.client, &a.org, &a.user_id, "workspace.view", Some("0190f0f0-0000-7000-8000-000000000000"))
@@ -298,8 +286,7 @@ async fn check_with_a_foreign_or_unknown_workspace_is_not_found() {
 /// domain's `WorkspaceRole::permissions()`, in the workspace and at organisation scope.
 #[tokio::test]
 async fn every_workspace_role_holds_exactly_its_catalogue_permissions_over_http() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 20, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 20, 0).await;
     assert_eq!(WorkspaceRole::ALL.len(), 6);
     for role in WorkspaceRole::ALL {
         let (client, id) = ws_member(&app, &o, &o.ws, &format!("{role}@example.com"), role.as_str()).await;
@@ -331,8 +318,7 @@ async fn every_workspace_role_holds_exactly_its_catalogue_permissions_over_http(
 /// too) and at organisation scope against `OrgRole::permissions()`.
 #[tokio::test]
 async fn every_org_role_holds_exactly_its_catalogue_permissions_over_http() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("own@example.com", "pro", 20, 0).await;
+    let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 20, 0).await;
     for role in OrgRole::ALL {
         let (_, id) = org_member(&app, &o, &format!("org-{role}@example.com"), role.as_str()).await;
         let expected = role.permissions();

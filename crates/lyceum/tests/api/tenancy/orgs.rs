@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
 
 /// Adds an existing user to the organisation with `role` (org role); returns their client and id.
 async fn org_member(app: &TestApp, owner: &Owner, email: &str, role: &str) -> (Client, String) {
@@ -57,8 +57,7 @@ async fn count_for_org(app: &TestApp, table: &str, org: &str) -> i64 {
 
 #[tokio::test]
 async fn creating_an_org_returns_it_with_one_workspace_named_after_it_and_makes_the_caller_owner() {
-    let app = TestApp::spawn().await;
-    let (c, user_id) = app.user("ada@example.com").await;
+    let (app, c, user_id) = TestApp::init().with_user("ada@example.com").await;
     let r = c.post("/api/v1/orgs", json!({"name": "  Analytical Engines  ", "plan": "pro"})).await;
     assert_eq!(r.status, 201, "{r:?}");
     let org = r.json["id"].as_str().unwrap().to_owned();
@@ -111,8 +110,7 @@ async fn creating_an_org_returns_it_with_one_workspace_named_after_it_and_makes_
 
 #[tokio::test]
 async fn an_org_is_created_with_the_seats_and_pool_asked_for() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("grace@example.com").await;
+    let (_app, c, _) = TestApp::init().with_user("grace@example.com").await;
     let r =
         c.post("/api/v1/orgs", json!({"name": "Navy", "plan": "enterprise", "seats": 250, "credit_pool": 5000})).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -131,8 +129,7 @@ async fn an_org_is_created_with_the_seats_and_pool_asked_for() {
 
 #[tokio::test]
 async fn org_creation_refuses_invalid_input_and_creates_nothing() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("val@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("val@example.com").await;
     let long = "x".repeat(201);
     let bad = [
         (json!({"name": "Acme", "plan": "free"}), "plan"),
@@ -184,8 +181,7 @@ async fn creating_an_org_requires_a_signed_in_user() {
 
 #[tokio::test]
 async fn the_pro_plan_refuses_a_second_workspace() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("pro@example.com", "pro", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("pro@example.com", "pro", 10, 100).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 0}))
@@ -197,8 +193,7 @@ async fn the_pro_plan_refuses_a_second_workspace() {
 
 #[tokio::test]
 async fn the_enterprise_plan_creates_many_workspaces_owned_by_their_creator() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("ent@example.com", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("ent@example.com", "enterprise", 10, 0).await;
     let mut ids = vec![o.ws.clone()];
     for name in ["Sales", "Support", "Engineering", "Legal"] {
         let r = o
@@ -226,8 +221,7 @@ async fn the_enterprise_plan_creates_many_workspaces_owned_by_their_creator() {
 
 #[tokio::test]
 async fn workspace_creation_never_allocates_beyond_the_pool_but_may_fill_it_exactly() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("pool@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("pool@example.com", "enterprise", 10, 100).await;
     let path = format!("/api/v1/orgs/{}/workspaces", o.org);
     assert_eq!(o.client.post(&path, json!({"name": "A", "credit_limit": 60})).await.status, 201);
     let over = o.client.post(&path, json!({"name": "B", "credit_limit": 41})).await;
@@ -253,8 +247,7 @@ async fn workspace_creation_never_allocates_beyond_the_pool_but_may_fill_it_exac
 
 #[tokio::test]
 async fn changing_a_credit_limit_never_allocates_beyond_the_pool_but_may_fill_it_exactly() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("patch@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("patch@example.com", "enterprise", 10, 100).await;
     let b = new_workspace(&o, "B", 30).await;
     let first = format!("/api/v1/workspaces/{}", o.ws);
     o.client.patch(&first, json!({"credit_limit": 71})).await.assert_problem(409, "credit_pool_exceeded");
@@ -282,8 +275,7 @@ async fn changing_a_credit_limit_never_allocates_beyond_the_pool_but_may_fill_it
 
 #[tokio::test]
 async fn negative_credit_limits_and_empty_workspace_names_are_validation_errors() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("neg@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("neg@example.com", "enterprise", 10, 100).await;
     let path = format!("/api/v1/orgs/{}/workspaces", o.org);
     o.client.post(&path, json!({"name": "Neg", "credit_limit": -5})).await.assert_problem(422, "validation");
     o.client.post(&path, json!({"name": "  ", "credit_limit": 5})).await.assert_problem(422, "validation");
@@ -301,8 +293,7 @@ async fn negative_credit_limits_and_empty_workspace_names_are_validation_errors(
 
 #[tokio::test]
 async fn the_credits_report_is_consistent_with_the_workspaces() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("credits@example.com", "enterprise", 10, 1000).await;
+    let (app, o) = TestApp::init().with_owner("credits@example.com", "enterprise", 10, 1000).await;
     let a = new_workspace(&o, "Alpha", 100).await;
     let b = new_workspace(&o, "Beta", 250).await;
     let r = o.client.get(&format!("/api/v1/orgs/{}/credits", o.org)).await;
@@ -326,8 +317,7 @@ async fn the_credits_report_is_consistent_with_the_workspaces() {
 
 #[tokio::test]
 async fn an_org_editor_cannot_create_workspaces_or_allocate_credits() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("boss@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("boss@example.com", "enterprise", 10, 100).await;
     let (editor, _) = org_member(&app, &o, "ed@example.com", "editor").await;
     editor
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Mine", "credit_limit": 0}))
@@ -346,8 +336,7 @@ async fn an_org_editor_cannot_create_workspaces_or_allocate_credits() {
 
 #[tokio::test]
 async fn a_workspace_owner_may_rename_their_workspace_but_not_change_its_credit_limit() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("orgboss@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("orgboss@example.com", "enterprise", 10, 100).await;
     let ws = new_workspace(&o, "Team", 10).await;
     let (wso, _) = ws_member(&app, &o, &ws, "wsowner@example.com", "owner").await;
     let path = format!("/api/v1/workspaces/{ws}");
@@ -373,8 +362,7 @@ async fn a_workspace_owner_may_rename_their_workspace_but_not_change_its_credit_
 
 #[tokio::test]
 async fn a_learner_cannot_rename_their_workspace() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("lboss@example.com", "pro", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("lboss@example.com", "pro", 10, 0).await;
     let (learner, _) = ws_member(&app, &o, &o.ws, "learner@example.com", "learner").await;
     learner
         .patch(&format!("/api/v1/workspaces/{}", o.ws), json!({"name": "Mine now"}))
@@ -386,8 +374,7 @@ async fn a_learner_cannot_rename_their_workspace() {
 
 #[tokio::test]
 async fn parallel_workspace_creations_never_overdraw_the_pool() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("race@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("race@example.com", "enterprise", 10, 100).await;
     let path = format!("/api/v1/orgs/{}/workspaces", o.org);
     let tasks: Vec<_> = (0..64)
         .map(|i| {
@@ -424,8 +411,7 @@ async fn parallel_workspace_creations_never_overdraw_the_pool() {
 
 #[tokio::test]
 async fn parallel_credit_limit_raises_never_overdraw_the_pool() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("race2@example.com", "enterprise", 10, 100).await;
+    let (app, o) = TestApp::init().with_owner("race2@example.com", "enterprise", 10, 100).await;
     let mut ids = Vec::new();
     for i in 0..31 {
         ids.push(new_workspace(&o, &format!("w{i}"), 0).await);
@@ -494,8 +480,7 @@ async fn snapshot(app: &TestApp, a: &Owner) -> Value {
 
 #[tokio::test]
 async fn another_orgs_owner_finds_nothing_of_this_org_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let a = app.owner("alice@a.example", "enterprise", 10, 100).await;
+    let (app, a) = TestApp::init().with_owner("alice@a.example", "enterprise", 10, 100).await;
     let b = app.owner("bob@b.example", "enterprise", 10, 100).await;
     let (_, member_a) = ws_member(&app, &a, &a.ws, "member@a.example", "trainer").await;
     let inv = a
@@ -581,8 +566,7 @@ async fn another_orgs_owner_finds_nothing_of_this_org_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_unknown_org_or_workspace_is_not_found() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("nf@example.com", "enterprise", 10, 0).await;
+    let (_app, o) = TestApp::init().with_owner("nf@example.com", "enterprise", 10, 0).await;
     let ghost = "0190f0f0-0000-7000-8000-000000000000";
     o.client.get(&format!("/api/v1/orgs/{ghost}")).await.assert_problem(404, "not_found");
     o.client

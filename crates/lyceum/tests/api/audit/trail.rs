@@ -3,10 +3,11 @@
 //! changes leave no trace; the per-organisation hash chain, its append-only table, tamper
 //! detection, and `lyceum audit verify`.
 
-use lyceum::kernel::audit_chain::{self as audit, EventRow};
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, TestApp, PASSWORD};
+
+use crate::server_internals::audit_chain::{self as audit, EventRow};
 
 const SEATS: i64 = 100;
 
@@ -69,7 +70,7 @@ async fn verify(app: &TestApp) -> (u64, Vec<audit::Break>) {
 }
 
 fn is_postgres(app: &TestApp) -> bool {
-    app.args.store.database_url.is_some()
+    app.database_url().is_some()
 }
 
 /// Removes the append-only triggers, as someone with raw database access could.
@@ -98,7 +99,7 @@ async fn org_with_history(app: &TestApp) -> Owner {
 async fn lyceum_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.args(args).env_remove("LYCEUM_DATABASE_URL").env_remove("LYCEUM_DATA_DIR");
-    match &app.args.store.database_url {
+    match app.database_url() {
         Some(url) => cmd.arg("--database-url").arg(url),
         None => cmd.arg("--data-dir").arg(&app.data_dir),
     };
@@ -159,8 +160,7 @@ async fn creating_an_org_records_who_what_which_target_the_new_state_and_from_wh
 
 #[tokio::test]
 async fn workspace_creation_and_changes_are_recorded_with_before_and_after() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", SEATS, 100).await;
+    let (_app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", SEATS, 100).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 10}))
@@ -183,8 +183,7 @@ async fn workspace_creation_and_changes_are_recorded_with_before_and_after() {
 
 #[tokio::test]
 async fn member_additions_role_changes_and_removals_are_recorded() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let r = o.client.patch(&format!("/api/v1/workspaces/{}/members/{leo}", o.ws), json!({"role": "trainer"})).await;
     assert_eq!(r.status, 200);
@@ -213,8 +212,7 @@ async fn member_additions_role_changes_and_removals_are_recorded() {
 
 #[tokio::test]
 async fn invitations_are_recorded_when_sent_resent_revoked_and_accepted() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let r = o
         .client
         .post(
@@ -266,8 +264,7 @@ async fn invitations_are_recorded_when_sent_resent_revoked_and_accepted() {
 
 #[tokio::test]
 async fn api_keys_are_recorded_without_their_secret_and_a_key_is_the_actor_of_what_it_does() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, vic) = org_member(&app, &o, "vic@example.com", "viewer").await;
     let r = o.client.post(&format!("/api/v1/orgs/{}/api-keys", o.org), json!({"name": "ops", "role": "owner"})).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -309,8 +306,7 @@ async fn api_keys_are_recorded_without_their_secret_and_a_key_is_the_actor_of_wh
 
 #[tokio::test]
 async fn the_trail_filters_by_actor_action_family_workspace_and_time() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", SEATS, 0).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 0}))
@@ -384,8 +380,7 @@ async fn an_action_filter_treats_wildcard_characters_literally() {
 
 #[tokio::test]
 async fn malformed_times_and_cursors_are_validation_errors() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (_app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     for (query, field) in [
         ("from=yesterday", "from"),
         ("to=2026-13-01T00:00:00Z", "to"),
@@ -437,8 +432,7 @@ async fn pages_walk_the_trail_newest_first_without_gaps_or_repeats() {
 
 #[tokio::test]
 async fn only_org_owners_read_the_org_trail_and_workspace_owners_read_their_own_workspace() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", SEATS, 0).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 0}))
@@ -466,8 +460,7 @@ async fn only_org_owners_read_the_org_trail_and_workspace_owners_read_their_own_
 
 #[tokio::test]
 async fn the_trail_of_another_organisation_is_not_found_and_anonymous_callers_are_unauthenticated() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let other = app.owner("otto@example.com", "pro", SEATS, 0).await;
     other.client.get(&trail(&o.org)).await.assert_problem(404, "not_found");
     other.client.get(&format!("{}?workspace_id={}", trail(&o.org), o.ws)).await.assert_problem(404, "not_found");
@@ -487,8 +480,7 @@ async fn the_trail_of_another_organisation_is_not_found_and_anonymous_callers_ar
 
 #[tokio::test]
 async fn a_refused_change_writes_no_audit_event() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", 3, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", 3, 0).await;
     let (trainer, _) = ws_member(&app, &o, &o.ws, "tom@example.com", "trainer").await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let r = o.client.post(&format!("/api/v1/orgs/{}/api-keys", o.org), json!({"name": "ops", "role": "owner"})).await;
@@ -693,8 +685,7 @@ async fn lyceum_audit_verify_reports_an_intact_trail_and_fails_on_a_broken_one()
 
 #[tokio::test]
 async fn the_actor_and_action_filters_ignore_case() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", 10, 100).await;
+    let (_app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", 10, 100).await;
     o.client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), serde_json::json!({"name": "Two", "credit_limit": 1}))
         .await;

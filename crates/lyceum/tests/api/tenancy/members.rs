@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
 
 const SEATS: i64 = 100;
 
@@ -80,8 +80,7 @@ async fn list_emails(c: &Client, path: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn member_lists_show_each_member_with_exactly_id_email_name_role_and_status() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, viewer) = org_member(&app, &o, "vera@example.com", "viewer").await;
     let (_, learner) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
 
@@ -121,8 +120,7 @@ async fn member_lists_show_each_member_with_exactly_id_email_name_role_and_statu
 
 #[tokio::test]
 async fn search_matches_a_substring_of_name_or_email_case_insensitively_with_literal_wildcards() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     org_member(&app, &o, "max@example.com", "viewer").await;
     org_member(&app, &o, "a_b@example.com", "viewer").await;
     let (nina, _) = org_member(&app, &o, "nina@example.com", "viewer").await;
@@ -152,8 +150,7 @@ async fn search_matches_a_substring_of_name_or_email_case_insensitively_with_lit
 /// this small is scanned — the FTS5 path is compared with the scan in `store::members` tests.)
 #[tokio::test]
 async fn search_follows_profile_edits_and_pages_through_the_index() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", SEATS, 0).await;
     let mut people = Vec::new();
     for n in 0..5 {
         let (c, _) = org_member(&app, &o, &format!("p{n}@example.com"), "viewer").await;
@@ -188,7 +185,10 @@ async fn search_follows_profile_edits_and_pages_through_the_index() {
     assert_eq!(list_emails(&o.client, &format!("{org}?q=tarantella")).await, all[1..].to_vec());
     // A new email: found by it, and no longer by the old one.
     let r = people[1]
-        .patch("/api/v1/me", json!({"email": "moved@elsewhere.test", "current_password": crate::support::PASSWORD}))
+        .patch(
+            "/api/v1/me",
+            json!({"email": "moved@elsewhere.test", "current_password": lyceum_test_support::PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(list_emails(&o.client, &format!("{org}?q=elsewhere")).await, ["moved@elsewhere.test"]);
@@ -197,8 +197,7 @@ async fn search_follows_profile_edits_and_pages_through_the_index() {
 
 #[tokio::test]
 async fn search_folds_the_case_of_accented_letters_too() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (emile, _) = org_member(&app, &o, "emile@example.com", "viewer").await;
     let (elodie, _) = org_member(&app, &o, "elodie@example.com", "viewer").await;
     org_member(&app, &o, "eric@example.com", "viewer").await;
@@ -224,8 +223,7 @@ async fn search_folds_the_case_of_accented_letters_too() {
 
 #[tokio::test]
 async fn role_and_status_filters_narrow_the_list_and_unknown_values_are_rejected() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (vera, _) = org_member(&app, &o, "vera@example.com", "viewer").await;
     org_member(&app, &o, "vic@example.com", "viewer").await;
     org_member(&app, &o, "ed@example.com", "editor").await;
@@ -262,8 +260,7 @@ async fn role_and_status_filters_narrow_the_list_and_unknown_values_are_rejected
 
 #[tokio::test]
 async fn cursor_pages_walk_every_member_once_in_order_at_both_scopes() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     for e in ["bea@example.com", "cal@example.com", "dan@example.com", "eve@example.com"] {
         ws_member(&app, &o, &o.ws, e, "viewer").await;
     }
@@ -299,8 +296,7 @@ async fn cursor_pages_walk_every_member_once_in_order_at_both_scopes() {
 
 #[tokio::test]
 async fn a_cursor_the_server_did_not_issue_is_a_validation_error() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (_app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     // Garbage, valid base64 of one part only, and valid base64 of non-UTF-8 bytes.
     for cursor in ["not-a-cursor!!", "YWJj", "__8"] {
         for base in [format!("/api/v1/orgs/{}/members", o.org), format!("/api/v1/workspaces/{}/members", o.ws)] {
@@ -313,8 +309,7 @@ async fn a_cursor_the_server_did_not_issue_is_a_validation_error() {
 
 #[tokio::test]
 async fn the_page_size_is_clamped_between_1_and_500() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     // 505 more members, written straight into the database (inviting them would take minutes).
     let mut tx = app.pool().begin().await.unwrap();
     for i in 0..505 {
@@ -362,8 +357,7 @@ async fn the_page_size_is_clamped_between_1_and_500() {
 
 #[tokio::test]
 async fn org_viewers_and_editors_may_list_org_members_but_org_guests_may_not() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (viewer, _) = org_member(&app, &o, "vera@example.com", "viewer").await;
     let (editor, _) = org_member(&app, &o, "ed@example.com", "editor").await;
     // A guest with even the strongest workspace role has no organisation-wide permission.
@@ -379,8 +373,7 @@ async fn org_viewers_and_editors_may_list_org_members_but_org_guests_may_not() {
 
 #[tokio::test]
 async fn workspace_reviewers_trainers_and_owners_may_list_its_members_but_learners_editors_and_viewers_may_not() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let path = format!("/api/v1/workspaces/{}/members", o.ws);
     let mut allowed = Vec::new();
     let mut refused = Vec::new();
@@ -405,8 +398,7 @@ async fn workspace_reviewers_trainers_and_owners_may_list_its_members_but_learne
 
 #[tokio::test]
 async fn members_of_another_organisation_are_not_found_and_anonymous_callers_are_unauthenticated() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let other = app.owner("otto@example.com", "pro", SEATS, 0).await;
     let org = format!("/api/v1/orgs/{}/members", o.org);
     let ws = format!("/api/v1/workspaces/{}/members", o.ws);
@@ -424,8 +416,7 @@ async fn members_of_another_organisation_are_not_found_and_anonymous_callers_are
 
 #[tokio::test]
 async fn a_workspace_owner_changes_a_learner_to_reviewer_and_the_change_is_audited() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (wso, wso_id) = ws_member(&app, &o, &o.ws, "wendy@example.com", "owner").await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
 
@@ -461,8 +452,7 @@ async fn a_workspace_owner_changes_a_learner_to_reviewer_and_the_change_is_audit
 
 #[tokio::test]
 async fn role_names_are_validated_for_their_scope() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let ws_path = format!("/api/v1/workspaces/{}/members/{leo}", o.ws);
     let org_path = format!("/api/v1/orgs/{}/members/{leo}", o.org);
@@ -483,8 +473,7 @@ async fn role_names_are_validated_for_their_scope() {
 
 #[tokio::test]
 async fn a_workspace_owner_who_is_an_org_guest_cannot_make_anyone_an_org_owner() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (wso, wso_id) = ws_member(&app, &o, &o.ws, "wendy@example.com", "owner").await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let events = app.audit_actions(&o.org).await.len();
@@ -517,8 +506,7 @@ async fn a_workspace_owner_who_is_an_org_guest_cannot_make_anyone_an_org_owner()
 
 #[tokio::test]
 async fn a_trainer_cannot_change_roles() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (trainer, _) = ws_member(&app, &o, &o.ws, "tom@example.com", "trainer").await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     // Roles within the trainer's own permissions: refused for lack of `members.manage`; the
@@ -535,8 +523,7 @@ async fn a_trainer_cannot_change_roles() {
 
 #[tokio::test]
 async fn nobody_changes_their_own_role() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (wso, wso_id) = ws_member(&app, &o, &o.ws, "wendy@example.com", "owner").await;
     // Two org owners, so last_owner is not what stops the owner.
     let (_, second) = org_member(&app, &o, "sam@example.com", "owner").await;
@@ -560,8 +547,7 @@ async fn nobody_changes_their_own_role() {
 
 #[tokio::test]
 async fn the_last_org_owner_cannot_be_demoted_but_one_of_two_owners_can_demote_the_other() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     // Only an actor that is not the owner can try to demote the last owner: an owner-role key.
     let key = owner_key(&app, &o).await;
     let path = format!("/api/v1/orgs/{}/members/{}", o.org, o.user_id);
@@ -598,8 +584,7 @@ async fn the_last_org_owner_cannot_be_demoted_but_one_of_two_owners_can_demote_t
 
 #[tokio::test]
 async fn two_owners_demoting_each_other_at_once_leave_exactly_one_owner() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (sam, sam_id) = org_member(&app, &o, "sam@example.com", "owner").await;
     for _ in 0..3 {
         let a = o.client.clone();
@@ -628,8 +613,7 @@ async fn two_owners_demoting_each_other_at_once_leave_exactly_one_owner() {
 
 #[tokio::test]
 async fn an_org_editor_cannot_make_someone_an_owner() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (editor, editor_id) = org_member(&app, &o, "ed@example.com", "editor").await;
     let (_, vera) = org_member(&app, &o, "vera@example.com", "viewer").await;
     for (who, role, code) in
@@ -651,8 +635,7 @@ async fn an_org_editor_cannot_make_someone_an_owner() {
 
 #[tokio::test]
 async fn removing_a_workspace_member_leaves_them_a_guest_of_the_organisation() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (leo_client, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let r = o.client.delete(&format!("/api/v1/workspaces/{}/members/{leo}", o.ws)).await;
     assert_eq!(r.status, 204, "{r:?}");
@@ -672,8 +655,7 @@ async fn removing_a_workspace_member_leaves_them_a_guest_of_the_organisation() {
 
 #[tokio::test]
 async fn removing_an_org_member_removes_every_workspace_membership() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "enterprise", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "enterprise", SEATS, 0).await;
     let r = o
         .client
         .post(&format!("/api/v1/orgs/{}/workspaces", o.org), json!({"name": "Second", "credit_limit": 0}))
@@ -707,8 +689,7 @@ async fn removing_an_org_member_removes_every_workspace_membership() {
 
 #[tokio::test]
 async fn single_removal_refuses_yourself_the_last_owner_and_ids_that_are_not_members_here() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let other = app.owner("otto@example.com", "pro", SEATS, 0).await;
     let (_, stranger) = app.user("stan@example.com").await;
     let (wso, wso_id) = ws_member(&app, &o, &o.ws, "wendy@example.com", "owner").await;
@@ -760,8 +741,7 @@ async fn single_removal_refuses_yourself_the_last_owner_and_ids_that_are_not_mem
 
 #[tokio::test]
 async fn bulk_removal_from_a_workspace_removes_everyone_named() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let mut ids = Vec::new();
     for e in ["a@example.com", "b@example.com", "c@example.com"] {
         ids.push(ws_member(&app, &o, &o.ws, e, "learner").await.1);
@@ -783,8 +763,7 @@ async fn bulk_removal_from_a_workspace_removes_everyone_named() {
 
 #[tokio::test]
 async fn a_bulk_removal_with_a_blocking_entry_removes_nobody_and_names_the_blockers() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, a) = ws_member(&app, &o, &o.ws, "a@example.com", "learner").await;
     let (_, b) = ws_member(&app, &o, &o.ws, "b@example.com", "viewer").await;
     let (_, outsider) = app.user("out@example.com").await;
@@ -833,8 +812,7 @@ async fn a_bulk_removal_with_a_blocking_entry_removes_nobody_and_names_the_block
 
 #[tokio::test]
 async fn an_empty_bulk_removal_is_a_validation_error() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (_app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     for path in
         [format!("/api/v1/workspaces/{}/members/remove", o.ws), format!("/api/v1/orgs/{}/members/remove", o.org)]
     {
@@ -848,8 +826,7 @@ async fn an_empty_bulk_removal_is_a_validation_error() {
 
 #[tokio::test]
 async fn bulk_removal_from_the_organisation_is_all_or_nothing_and_keeps_an_owner() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, a) = ws_member(&app, &o, &o.ws, "a@example.com", "learner").await;
     let (_, b) = org_member(&app, &o, "b@example.com", "viewer").await;
     let (_, sam) = org_member(&app, &o, "sam@example.com", "owner").await;
@@ -933,8 +910,7 @@ async fn concurrent_role_changes(app: &TestApp, o: &Owner, path_prefix: String, 
 
 #[tokio::test]
 async fn sixteen_concurrent_role_changes_of_one_member_serialise_and_are_each_audited_once() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olga@example.com", "pro", SEATS, 0).await;
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", SEATS, 0).await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     let ws_roles = ["owner", "trainer", "reviewer", "learner", "editor", "viewer"];
     concurrent_role_changes(&app, &o, format!("/api/v1/workspaces/{}/members", o.ws), &leo, &ws_roles).await;
@@ -947,6 +923,6 @@ async fn sixteen_concurrent_role_changes_of_one_member_serialise_and_are_each_au
     )
     .await;
     let mut conn = app.pool().acquire().await.unwrap();
-    let (_, breaks) = lyceum::kernel::audit_chain::verify(&mut conn).await.unwrap();
+    let (_, breaks) = crate::server_internals::audit_chain::verify(&mut conn).await.unwrap();
     assert_eq!(breaks, vec![], "the chain holds under concurrency");
 }

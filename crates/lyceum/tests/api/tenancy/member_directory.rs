@@ -4,12 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use lyceum::accounts::queries::users::{self, NewUser};
-use lyceum::tenancy::queries::members::{self, ListQuery, MemberRow, Scope};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::support::{Client, Owner, TestApp};
+use lyceum_test_support::{Client, Owner, TestApp};
+
+use crate::server_internals::members::{self, ListQuery, MemberRow, Scope};
+use crate::server_internals::users::{self, NewUser};
+use crate::server_internals::{directory_held, directory_holds};
 
 /// A member list request: scope path, `q`, role and status filters.
 struct Listing<'a> {
@@ -93,7 +95,7 @@ fn org_uuid(owner: &Owner) -> Uuid {
 /// organisation, so that the next list is answered from memory.
 async fn until_held(app: &TestApp, owner: &Owner) {
     let started = Instant::now();
-    while !app.state.lyceum.caches.directory.holds(org_uuid(owner)) {
+    while !directory_holds(app, org_uuid(owner)) {
         let r = owner.client.get(&format!("/api/v1/orgs/{}/members?limit=1", owner.org)).await;
         assert_eq!(r.status, 200, "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(20), "the directory never held the organisation");
@@ -126,10 +128,7 @@ async fn assert_agree(app: &TestApp, owner: &Owner, ws: &str, q: &str, when: &st
 /// Holds the organisation in memory, then makes a change and compares at once: a stale index
 /// would answer the very next list.
 async fn after_change(app: &TestApp, owner: &Owner, ws: &str, q: &str, when: &str) {
-    assert!(
-        !app.state.lyceum.caches.directory.holds(org_uuid(owner)),
-        "{when}: the change did not drop the organisation's index"
-    );
+    assert!(!directory_holds(app, org_uuid(owner)), "{when}: the change did not drop the organisation's index");
     assert_agree(app, owner, ws, q, when).await;
     until_held(app, owner).await;
     assert_agree(app, owner, ws, q, &format!("{when} (from memory)")).await;
@@ -143,8 +142,7 @@ async fn invite(owner: &Owner, path: &str, emails: &[&str], role: &str) -> Value
 
 #[tokio::test]
 async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_database() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@dir.test", "enterprise", 100, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@dir.test", "enterprise", 100, 1000).await;
     let ws = owner.ws.clone();
     let (bea, bea_id) = app.user("bea.smith@dir.test").await;
     let (_, carl_id) = app.user("carl@dir.test").await;
@@ -170,7 +168,7 @@ async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_databa
         .client()
         .post(
             "/api/v1/auth/signup",
-            json!({"email": "dora@dir.test", "password": crate::support::PASSWORD, "name": "Dora Smithson", "invitation_token": token}),
+            json!({"email": "dora@dir.test", "password": lyceum_test_support::PASSWORD, "name": "Dora Smithson", "invitation_token": token}),
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -190,7 +188,7 @@ async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_databa
     assert_eq!(r.status, 200, "{r:?}");
     after_change(&app, &owner, &ws, "quux", "a member renamed themselves").await;
     let r = bea
-        .patch("/api/v1/me", json!({"email": "bq@elsewhere.test", "current_password": crate::support::PASSWORD}))
+        .patch("/api/v1/me", json!({"email": "bq@elsewhere.test", "current_password": lyceum_test_support::PASSWORD}))
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     after_change(&app, &owner, &ws, "smith", "a member changed their email").await;
@@ -218,8 +216,7 @@ async fn every_change_is_seen_by_the_next_list_and_memory_agrees_with_the_databa
 /// underscores, plus signs, shared prefixes), paged through with small pages.
 #[tokio::test]
 async fn memory_and_database_list_the_same_rows_in_the_same_order() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("owner@crowd.test", "enterprise", 1000, 1000).await;
+    let (app, owner) = TestApp::init().with_owner("owner@crowd.test", "enterprise", 1000, 1000).await;
     let names = [
         "Émile Zola",
         "Emma Smith",
@@ -258,7 +255,7 @@ async fn memory_and_database_list_the_same_rows_in_the_same_order() {
     {
         assert_agree(&app, &owner, &owner.ws.clone(), q, &format!("q={q}")).await;
     }
-    assert!(app.state.lyceum.caches.directory.holds(org_uuid(&owner)), "answered from memory throughout");
+    assert!(directory_holds(&app, org_uuid(&owner)), "answered from memory throughout");
     let metrics = app.client().get("/metrics").await.text;
     for line in ["lyceum_member_lists_total{source=\"memory\"}", "lyceum_member_directory_members"] {
         assert!(metrics.contains(line), "/metrics shows {line}: {metrics}");
@@ -283,7 +280,7 @@ async fn answers_from_memory_take_no_database_connection() {
 
     let only = app.pool().acquire().await.unwrap();
     let within = |what: &'static str| {
-        move |r: Result<crate::support::Resp, _>| r.unwrap_or_else(|_| panic!("{what} waited for a connection"))
+        move |r: Result<lyceum_test_support::Resp, _>| r.unwrap_or_else(|_| panic!("{what} waited for a connection"))
     };
     let r = tokio::time::timeout(
         Duration::from_secs(5),
@@ -310,8 +307,8 @@ async fn with_the_directory_off_the_database_answers() {
     let got = through_api(&owner.client, &owner, &l, 10).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got, from_database(&app, &owner, &l).await);
-    assert!(!app.state.lyceum.caches.directory.holds(org_uuid(&owner)));
-    assert_eq!(app.state.lyceum.caches.directory.held(), 0);
+    assert!(!directory_holds(&app, org_uuid(&owner)));
+    assert_eq!(directory_held(&app), 0);
 }
 
 #[tokio::test]
@@ -335,7 +332,7 @@ async fn a_change_on_one_node_reaches_the_directory_of_another_sharing_postgresq
     // A change through A: B drops its index when the notification arrives, then lists it.
     invite(&owner, &format!("/api/v1/orgs/{}/invitations", owner.org), &["fay@nodes.test"], "viewer").await;
     let started = Instant::now();
-    while b.state.lyceum.caches.directory.holds(org_uuid(&owner)) {
+    while directory_holds(&b, org_uuid(&owner)) {
         assert!(started.elapsed() < Duration::from_secs(10), "B never heard of the change");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -348,7 +345,7 @@ async fn a_change_on_one_node_reaches_the_directory_of_another_sharing_postgresq
     let r = fay.patch("/api/v1/me", json!({"name": "Fay Renamed"})).await;
     assert_eq!(r.status, 200, "{r:?}");
     let started = Instant::now();
-    while b.state.lyceum.caches.directory.holds(org_uuid(&owner)) {
+    while directory_holds(&b, org_uuid(&owner)) {
         assert!(started.elapsed() < Duration::from_secs(10), "B never heard of the rename");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::support::{TestApp, PASSWORD};
+use lyceum_test_support::{TestApp, PASSWORD};
 
-fn session_of(r: &crate::support::Resp) -> String {
+fn session_of(r: &lyceum_test_support::Resp) -> String {
     let cookie = r.header("set-cookie").expect("a session cookie");
     cookie.trim_start_matches("lyceum_session=").split(';').next().unwrap().to_owned()
 }
@@ -101,8 +101,7 @@ async fn login_answers_the_same_for_a_wrong_password_and_an_unknown_account() {
 
 #[tokio::test]
 async fn login_rotates_the_session_and_logout_ends_it_on_the_server() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("max@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("max@example.com").await;
     let first = c.login("max@example.com").await;
     assert_eq!(first.status, 200);
     let first_token = session_of(&first);
@@ -125,8 +124,7 @@ async fn login_rotates_the_session_and_logout_ends_it_on_the_server() {
 
 #[tokio::test]
 async fn sessions_end_after_idle_time_and_after_their_absolute_lifetime() {
-    let app = TestApp::spawn().await;
-    let (idle, _) = app.user("idle@example.com").await;
+    let (app, idle, _) = TestApp::init().with_user("idle@example.com").await;
     let (old, _) = app.user("old@example.com").await;
     sqlx::query(
         "UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE email = 'idle@example.com')",
@@ -156,8 +154,7 @@ async fn me_requires_authentication() {
 
 #[tokio::test]
 async fn profile_edits_name_and_username_and_ignores_fields_it_does_not_own() {
-    let app = TestApp::spawn().await;
-    let (c, id) = app.user("max@example.com").await;
+    let (app, c, id) = TestApp::init().with_user("max@example.com").await;
     let (other, _) = app.user("ann@example.com").await;
     let r = c.patch("/api/v1/me", json!({"name": "Max Mustermann", "username": "Max.M", "role": "owner", "id": "hijack", "instance_admin": true})).await;
     assert_eq!(r.status, 200, "{r:?}");
@@ -172,8 +169,7 @@ async fn profile_edits_name_and_username_and_ignores_fields_it_does_not_own() {
 
 #[tokio::test]
 async fn changing_email_or_password_needs_the_current_password() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("max@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("max@example.com").await;
     let r = c.patch("/api/v1/me", json!({"email": "new@example.com"})).await;
     r.assert_problem(422, "validation");
     assert_eq!(r.json["errors"][0]["field"], "current_password");
@@ -187,8 +183,7 @@ async fn changing_email_or_password_needs_the_current_password() {
 
 #[tokio::test]
 async fn a_password_change_ends_other_sessions_and_is_announced_by_email() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("max@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("max@example.com").await;
     let laptop = app.client();
     assert_eq!(laptop.login("max@example.com").await.status, 200);
     let new_password = "an entirely new passphrase";
@@ -211,8 +206,7 @@ async fn a_password_change_ends_other_sessions_and_is_announced_by_email() {
 
 #[tokio::test]
 async fn an_email_change_notifies_the_old_address_and_the_new_one_signs_in() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("max@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("max@example.com").await;
     app.user("taken@example.com").await;
     c.patch("/api/v1/me", json!({"email": "taken@example.com", "current_password": PASSWORD}))
         .await
@@ -226,8 +220,7 @@ async fn an_email_change_notifies_the_old_address_and_the_new_one_signs_in() {
 
 #[tokio::test]
 async fn signup_and_login_are_audited_in_the_instance_chain() {
-    let app = TestApp::spawn().await;
-    let (c, id) = app.user("max@example.com").await;
+    let (app, c, id) = TestApp::init().with_user("max@example.com").await;
     c.login("max@example.com").await;
     let rows: Vec<(String, Option<String>, Option<String>)> =
         sqlx::query_as("SELECT action, actor_id, ip FROM audit_events WHERE chain = '' ORDER BY seq")
@@ -291,11 +284,10 @@ async fn signup_is_throttled_per_ip() {
 
 #[tokio::test]
 async fn the_admin_cli_creates_an_instance_admin_who_can_see_every_organisation() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.args(["admin", "create", "--email", "root@example.com", "--password-stdin", "--data-dir"]).arg(&app.data_dir);
-    if let Some(url) = &app.args.store.database_url {
+    if let Some(url) = app.database_url() {
         cmd.args(["--database-url", url]);
     }
     let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();

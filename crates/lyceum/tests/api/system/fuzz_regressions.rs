@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 /// The served OpenAPI document.
 async fn document(app: &TestApp) -> Value {
@@ -30,7 +30,7 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 /// Asserts that the document declares this answer for `method path`: its status, and for an
 /// error its `application/problem+json` content type with the `Problem` schema.
 #[track_caller]
-fn assert_declared(doc: &Value, method: &str, path: &str, r: &crate::support::Resp) {
+fn assert_declared(doc: &Value, method: &str, path: &str, r: &lyceum_test_support::Resp) {
     let op = &doc["paths"][path][method];
     assert!(op.is_object(), "{method} {path} is not in the document");
     let declared = &op["responses"][r.status.to_string()];
@@ -244,8 +244,7 @@ async fn the_openapi_document_is_consistent_with_its_routes() {
 /// the login email). It is refused at the edge now — API and pages — and changes nothing.
 #[tokio::test]
 async fn nul_characters_are_refused_before_they_reach_the_database() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let (_, member) = app.user("max@example.com").await;
     let r = owner
         .client

@@ -3,16 +3,18 @@
 
 use std::process::Command;
 
-use lyceum::dataset::{self, Options, Sizes, Summary};
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
+
+use crate::server_internals::dataset::{self, Options, Sizes, Summary};
+use crate::server_internals::{audit_chain, generate_dataset, now_ms};
 
 const SIZES: Sizes = Sizes { members: 600, workspaces: 20, invitations: 50, audit_events: 3_000 };
 
 async fn generate(app: &TestApp) -> anyhow::Result<Summary> {
     let options = Options { sizes: SIZES, seed: 7, progress: false };
-    dataset::generate(app.pool(), app.state.lyceum.backend, &options).await
+    generate_dataset(app, &options).await
 }
 
 async fn strings(app: &TestApp, sql: &str) -> Vec<String> {
@@ -31,7 +33,7 @@ async fn generates_the_organisation_asked_for() {
     assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 20);
     assert_eq!(app.count("SELECT COUNT(*) FROM workspace_members").await, s.workspace_memberships as i64);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events").await, 3_000);
-    let now = lyceum::kernel::db::now_ms();
+    let now = now_ms();
     let pending = format!(
         "SELECT COUNT(*) FROM invitations WHERE accepted_at IS NULL AND revoked_at IS NULL AND expires_at > {now}"
     );
@@ -74,7 +76,7 @@ async fn generates_the_organisation_asked_for() {
 
     // The chain verifies as `lyceum audit verify` checks it.
     let mut conn = app.pool().acquire().await.unwrap();
-    let (checked, breaks) = lyceum::kernel::audit_chain::verify(&mut conn).await.unwrap();
+    let (checked, breaks) = audit_chain::verify(&mut conn).await.unwrap();
     drop(conn);
     assert_eq!((checked, breaks), (3_000, vec![]));
 
@@ -110,7 +112,7 @@ async fn generates_the_organisation_asked_for() {
 fn demo(app: &TestApp, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyceum"));
     cmd.arg("demo").args(args).arg("--data-dir").arg(&app.data_dir);
-    if let Some(url) = &app.args.store.database_url {
+    if let Some(url) = app.database_url() {
         cmd.args(["--database-url", url]);
     }
     cmd.output().unwrap()
@@ -137,7 +139,7 @@ async fn demo_scale_prints_a_json_summary_last_and_refuses_a_second_run() {
     assert!(summary["workspace_memberships"].as_u64().unwrap() >= 6);
     assert!(summary["seconds"].is_f64());
     assert!(summary["db_bytes"].as_u64().unwrap() > 0);
-    let backend = if app.args.store.database_url.is_some() { "postgres" } else { "sqlite" };
+    let backend = if app.database_url().is_some() { "postgres" } else { "sqlite" };
     assert_eq!(summary["backend"], backend);
     assert!(stderr.contains("sign in as owner@example.test"), "{stderr}");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events").await, 400);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{TestApp, PASSWORD};
+use lyceum_test_support::{TestApp, PASSWORD};
 
 /// The server process, ended when the test ends (even on failure).
 struct Server {
@@ -29,7 +29,7 @@ impl Server {
             .env("RUST_LOG", "debug")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap());
-        if let Some(url) = &app.args.store.database_url {
+        if let Some(url) = app.database_url() {
             cmd.args(["--database-url", url]);
         }
         let server = Server { child: Some(cmd.spawn().unwrap()), base: format!("http://{listen}") };

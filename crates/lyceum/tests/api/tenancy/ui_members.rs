@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{Owner, TestApp, PASSWORD};
+use lyceum_test_support::{Owner, TestApp, PASSWORD};
 
 /// A browser-like client: cookies, no automatic redirects, forms, optional `HX-Request`.
 struct Browser {
@@ -612,8 +612,7 @@ async fn the_invitations_tab_resends_and_revokes() {
 
 #[tokio::test]
 async fn member_names_are_escaped() {
-    let app = TestApp::spawn().await;
-    let o = app.owner("olivia@ui.test", "enterprise", 10, 0).await;
+    let (app, o) = TestApp::init().with_owner("olivia@ui.test", "enterprise", 10, 0).await;
     member(&app, &o, "evil@ui.test", "<script>alert(1)</script>\"'&", "learner").await;
     let b = Browser::signed_in(&app, "olivia@ui.test").await;
     let page = b.get(&format!("/w/{}/members", o.ws)).await;

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Owner, Resp, TestApp, PASSWORD};
+use lyceum_test_support::{Client, Owner, Resp, TestApp, PASSWORD};
 
 fn org_invitations(org: &str) -> String {
     format!("/api/v1/orgs/{org}/invitations")
@@ -126,8 +126,7 @@ async fn expire(app: &TestApp, email: &str) {
 
 #[tokio::test]
 async fn a_workspace_batch_gives_each_address_its_own_outcome() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let harbour = second_workspace(&owner, "Harbour Team").await;
     let (_, member_id) = ws_member(&app, &owner, &harbour, "mia@example.com", "trainer").await;
     let (_, guest_id) = ws_member(&app, &owner, &owner.ws, "gus@example.com", "learner").await;
@@ -219,8 +218,7 @@ async fn a_workspace_batch_gives_each_address_its_own_outcome() {
 
 #[tokio::test]
 async fn an_org_batch_gives_each_address_its_own_outcome_with_org_roles() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     ws_member(&app, &owner, &owner.ws, "gus@example.com", "learner").await;
     app.user("uma@example.com").await;
 
@@ -263,8 +261,7 @@ async fn an_org_batch_gives_each_address_its_own_outcome_with_org_roles() {
 
 #[tokio::test]
 async fn emails_may_be_one_string_separated_by_commas_and_newlines() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r = owner
         .client
         .post(&ws_invitations(&owner.ws), json!({"emails": "ann@example.com,bob@example.com\n  cat@example.com \r\n,\n\ndan@example.com", "role": "learner"}))
@@ -283,8 +280,7 @@ async fn emails_may_be_one_string_separated_by_commas_and_newlines() {
 
 #[tokio::test]
 async fn addresses_are_trimmed_and_deduplicated_case_insensitively() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r = owner
         .client
         .post(
@@ -305,8 +301,7 @@ async fn addresses_are_trimmed_and_deduplicated_case_insensitively() {
 
 #[tokio::test]
 async fn an_empty_list_and_unknown_roles_are_refused_and_write_nothing() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let before = footprint(&app).await;
     let cases = [
         (ws_invitations(&owner.ws), json!({"emails": ["a@x.com"], "role": "admin"}), "role"),
@@ -328,8 +323,7 @@ async fn an_empty_list_and_unknown_roles_are_refused_and_write_nothing() {
 
 #[tokio::test]
 async fn a_pending_member_has_their_access_at_once_and_is_accepted_at_next_login() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let (uma, uma_id) = ws_member(&app, &owner, &owner.ws, "uma@example.com", "trainer").await;
     let ws_members = format!("/api/v1/workspaces/{}/members", owner.ws);
     let org_members = format!("/api/v1/orgs/{}/members", owner.org);
@@ -351,8 +345,7 @@ async fn a_pending_member_has_their_access_at_once_and_is_accepted_at_next_login
 
 #[tokio::test]
 async fn signing_up_through_the_link_joins_the_workspace_accepted() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "trainer"})).await;
     assert_eq!(r.status, 200);
@@ -392,8 +385,7 @@ async fn signing_up_through_the_link_joins_the_workspace_accepted() {
 
 #[tokio::test]
 async fn signup_with_another_address_than_invited_is_refused_and_creates_nothing() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let token = app.invitation_token("nia@example.com").await.unwrap();
     let before = footprint(&app).await;
@@ -409,8 +401,7 @@ async fn signup_with_another_address_than_invited_is_refused_and_creates_nothing
 
 #[tokio::test]
 async fn an_invitation_token_works_once() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     owner.client.post(&org_invitations(&owner.org), json!({"emails": ["nia@example.com"], "role": "editor"})).await;
     let token = app.invitation_token("nia@example.com").await.unwrap();
     let (_, first) = signup_with(&app, "nia@example.com", &token).await;
@@ -428,8 +419,7 @@ async fn an_invitation_token_works_once() {
 
 #[tokio::test]
 async fn an_expired_invitation_is_dead_and_takes_no_seat() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let token = app.invitation_token("nia@example.com").await.unwrap();
     assert_eq!(seats_used(&app, &owner.org).await, 2);
@@ -457,8 +447,7 @@ async fn unknown_tokens_are_gone_and_the_lookup_never_needs_a_session() {
 
 #[tokio::test]
 async fn resending_issues_a_new_token_and_kills_the_old_one() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let id = result_of(&r, "nia@example.com")["invitation_id"].as_str().unwrap().to_owned();
@@ -483,8 +472,7 @@ async fn resending_issues_a_new_token_and_kills_the_old_one() {
 
 #[tokio::test]
 async fn revoking_kills_the_token_and_frees_the_seat() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 2, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 2, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let id = result_of(&r, "nia@example.com")["invitation_id"].as_str().unwrap().to_owned();
@@ -512,8 +500,7 @@ async fn revoking_kills_the_token_and_frees_the_seat() {
 
 #[tokio::test]
 async fn an_accepted_invitation_can_be_neither_resent_nor_revoked() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let id = result_of(&r, "nia@example.com")["invitation_id"].as_str().unwrap().to_owned();
@@ -528,8 +515,7 @@ async fn an_accepted_invitation_can_be_neither_resent_nor_revoked() {
 
 #[tokio::test]
 async fn another_organisations_owner_cannot_resend_or_revoke() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let stranger = app.owner("sam@example.com", "pro", 10, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
@@ -556,8 +542,7 @@ async fn another_organisations_owner_cannot_resend_or_revoke() {
 
 #[tokio::test]
 async fn a_workspace_owner_manages_their_workspace_invitations_but_not_org_ones() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 20, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 20, 0).await;
     let harbour = second_workspace(&owner, "Harbour Team").await;
     let (wendy, _) = ws_member(&app, &owner, &owner.ws, "wendy@example.com", "owner").await;
     let id_of = |r: &Resp, e: &str| result_of(r, e)["invitation_id"].as_str().unwrap().to_owned();
@@ -617,8 +602,7 @@ async fn a_workspace_owner_manages_their_workspace_invitations_but_not_org_ones(
 
 #[tokio::test]
 async fn a_batch_over_the_free_seats_is_refused_whole_and_writes_nothing() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 3, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 3, 0).await;
     app.user("uma@example.com").await;
     let before = footprint(&app).await;
     let audit_before = audit_rows(&app, &owner.org).await;
@@ -653,8 +637,7 @@ async fn a_batch_over_the_free_seats_is_refused_whole_and_writes_nothing() {
 
 #[tokio::test]
 async fn pending_members_and_invitations_both_take_seats() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 3, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 3, 0).await;
     app.user("uma@example.com").await;
     app.user("ulf@example.com").await;
     let r = owner
@@ -682,8 +665,7 @@ async fn pending_members_and_invitations_both_take_seats() {
 
 #[tokio::test]
 async fn re_inviting_an_address_takes_no_second_seat() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 2, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 2, 0).await;
     let first =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     assert_eq!(first.status, 200);
@@ -723,8 +705,7 @@ async fn re_inviting_an_address_takes_no_second_seat() {
 
 #[tokio::test]
 async fn an_invited_address_that_signed_up_meanwhile_takes_no_second_seat_when_added() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 2, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 2, 0).await;
     let r =
         owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     assert_eq!(r.status, 200);
@@ -825,8 +806,7 @@ async fn a_batch_of_thousands_mixing_every_outcome_writes_one_invitation_email_a
 
     use sha2::{Digest, Sha256};
 
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 100_000, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 100_000, 0).await;
     let harbour = second_workspace(&owner, "Harbour Team").await;
     let list = |kind: &str, n: usize| (0..n).map(|i| format!("{kind}{i:04}@example.com")).collect::<Vec<_>>();
     let new = list("new", 1_200);
@@ -971,7 +951,7 @@ async fn a_batch_of_thousands_mixing_every_outcome_writes_one_invitation_email_a
     assert_eq!(got.len(), want.len(), "one event per written address");
     assert_eq!(got, want);
     let mut conn = app.pool().acquire().await.unwrap();
-    let (_, breaks) = lyceum::kernel::audit_chain::verify(&mut conn).await.unwrap();
+    let (_, breaks) = crate::server_internals::audit_chain::verify(&mut conn).await.unwrap();
     assert_eq!(breaks, vec![], "the chain verifies");
 
     // Memberships: outsiders pending in the org and the workspace, pending members added to it.
@@ -1001,8 +981,7 @@ async fn a_batch_of_thousands_mixing_every_outcome_writes_one_invitation_email_a
 
 #[tokio::test]
 async fn a_workspace_owner_who_is_an_org_guest_cannot_invite_at_org_scope() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let (wendy, _) = ws_member(&app, &owner, &owner.ws, "wendy@example.com", "owner").await;
     let before = footprint(&app).await;
     // A role granting org permissions she lacks is an escalation; even a guest invitation needs
@@ -1029,8 +1008,7 @@ async fn a_workspace_owner_who_is_an_org_guest_cannot_invite_at_org_scope() {
 
 #[tokio::test]
 async fn a_trainer_cannot_invite() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let (tom, _) = ws_member(&app, &owner, &owner.ws, "tom@example.com", "trainer").await;
     let before = footprint(&app).await;
     tom.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"}))
@@ -1051,8 +1029,7 @@ async fn a_trainer_cannot_invite() {
 
 #[tokio::test]
 async fn the_invitation_list_shows_every_status_and_never_a_token() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r = owner
         .client
         .post(&ws_invitations(&owner.ws), json!({"emails": ["acc@example.com", "rev@example.com", "exp@example.com", "pen@example.com"], "role": "reviewer"}))
@@ -1121,8 +1098,7 @@ async fn the_invitation_list_shows_every_status_and_never_a_token() {
 
 #[tokio::test]
 async fn a_signed_in_user_accepts_an_invitation_sent_to_their_address_and_nobody_else_can() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "trainer"})).await;
     let token = app.invitation_token("nia@example.com").await.unwrap();
     let (nia, nia_id) = app.user("nia@example.com").await;
@@ -1160,8 +1136,7 @@ async fn a_signed_in_user_accepts_an_invitation_sent_to_their_address_and_nobody
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_signups_through_one_link_let_exactly_one_in() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     owner.client.post(&ws_invitations(&owner.ws), json!({"emails": ["nia@example.com"], "role": "learner"})).await;
     let token = app.invitation_token("nia@example.com").await.unwrap();
     let mut tasks = Vec::new();
@@ -1200,8 +1175,7 @@ async fn parallel_signups_through_one_link_let_exactly_one_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_batches_never_take_more_seats_than_paid() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let emails: Vec<String> = (0..5).map(|i| format!("early{i}@example.com")).collect();
     let r = owner.client.post(&ws_invitations(&owner.ws), json!({"emails": emails, "role": "learner"})).await;
     assert_eq!(r.status, 200);
@@ -1234,8 +1208,7 @@ async fn parallel_batches_never_take_more_seats_than_paid() {
 
 #[tokio::test]
 async fn invitation_events_are_audited_with_their_actor() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let harbour = second_workspace(&owner, "Harbour Team").await;
     let (wendy, wendy_id) = ws_member(&app, &owner, &owner.ws, "wendy@example.com", "owner").await;
     let r = wendy

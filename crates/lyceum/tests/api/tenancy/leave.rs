@@ -2,12 +2,11 @@
 
 use serde_json::json;
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 #[tokio::test]
 async fn a_member_leaves_a_workspace_and_stays_in_the_organisation() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let (max, max_id) = app.user("max@example.com").await;
     owner
         .client
@@ -26,8 +25,7 @@ async fn a_member_leaves_a_workspace_and_stays_in_the_organisation() {
 
 #[tokio::test]
 async fn leaving_an_organisation_drops_every_workspace_membership() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let (max, max_id) = app.user("max@example.com").await;
     owner
         .client
@@ -44,8 +42,7 @@ async fn leaving_an_organisation_drops_every_workspace_membership() {
 
 #[tokio::test]
 async fn the_last_owner_cannot_leave_but_one_of_two_can() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "pro", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "pro", 10, 0).await;
     let r = owner.client.post(&format!("/api/v1/orgs/{}/leave", owner.org), json!({})).await;
     r.assert_problem(409, "last_owner");
     let (ann, _) = app.user("ann@example.com").await;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use lyceum_test_support::TestApp;
 
 #[tokio::test]
 async fn a_non_json_body_is_415_and_changes_nothing() {
@@ -45,8 +45,7 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn overlong_strings_are_refused_plainly() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (_app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let r = owner
         .client
         .post(
@@ -63,8 +62,7 @@ async fn overlong_strings_are_refused_plainly() {
 
 #[tokio::test]
 async fn a_cookie_authenticated_write_from_another_origin_is_refused() {
-    let app = TestApp::spawn().await;
-    let (c, _) = app.user("olivia@example.com").await;
+    let (app, c, _) = TestApp::init().with_user("olivia@example.com").await;
     let body = Some(json!({"name": "Evil", "plan": "pro"}));
     let r = c.send(reqwest::Method::POST, "/api/v1/orgs", body.clone(), &[("origin", "http://evil.example")]).await;
     r.assert_problem(403, "csrf");
@@ -79,8 +77,7 @@ async fn a_cookie_authenticated_write_from_another_origin_is_refused() {
 
 #[tokio::test]
 async fn api_key_requests_are_not_subject_to_the_origin_check() {
-    let app = TestApp::spawn().await;
-    let owner = app.owner("olivia@example.com", "enterprise", 10, 0).await;
+    let (app, owner) = TestApp::init().with_owner("olivia@example.com", "enterprise", 10, 0).await;
     let r = owner
         .client
         .post(&format!("/api/v1/orgs/{}/api-keys", owner.org), json!({"name": "ci", "role": "owner"}))
@@ -103,7 +100,7 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     let app = TestApp::spawn().await;
     let r = app.client().get("/api/v1/nothing-here").await;
     r.assert_problem(404, "not_found");
-    assert_eq!(r.json["detail"], lyceum::web::NO_ROUTE);
+    assert_eq!(r.json["detail"], crate::server_internals::NO_ROUTE);
     app.client()
         .send(reqwest::Method::PUT, "/api/v1/me", Some(json!({})), &[])
         .await
@@ -211,7 +208,7 @@ async fn every_documented_operation_is_routed() {
             let body = (m != reqwest::Method::GET && m != reqwest::Method::DELETE).then(|| json!({}));
             let r = app.client().send(m, &concrete, body, &[]).await;
             assert_ne!(r.status, 405, "{method} {path} is not routed for this method");
-            assert_ne!(r.json["detail"], lyceum::web::NO_ROUTE, "{method} {path} is not routed");
+            assert_ne!(r.json["detail"], crate::server_internals::NO_ROUTE, "{method} {path} is not routed");
             assert!(
                 r.header("content-type").is_some_and(|c| c.contains("json")) || r.status == 204,
                 "{method} {path}: {r:?}"

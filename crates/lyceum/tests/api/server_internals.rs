@@ -1,0 +1,61 @@
+//! The API suite's one door into the server's internals: the store functions, the dataset
+//! generator, the router's OpenAPI document, the caches. Every other file of this binary reaches
+//! them through here (and the server itself through `lyceum-test-support`), so that moving the
+//! server's modules changes this file only.
+
+use lyceum_domain::Permission;
+use lyceum_test_support::TestApp;
+use uuid::Uuid;
+
+pub use lyceum::dataset;
+pub use lyceum::demo::DEMO_PASSWORD;
+pub use lyceum::accounts::queries::users;
+pub use lyceum::tenancy::queries::members;
+pub use lyceum::web::NO_ROUTE;
+pub use lyceum_test_support::server::now_ms;
+
+/// The per-organisation audit hash chain: its checker, its rows, its genesis hash.
+pub mod audit_chain {
+    pub use lyceum::kernel::audit_chain::{verify, Break, EventRow, GENESIS};
+}
+
+/// The OpenAPI document the API router is built with.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    lyceum::routes::api_router().1
+}
+
+/// Generates a dataset into the app's database (`lyceum demo --scale`, through the library).
+pub async fn generate_dataset(app: &TestApp, options: &dataset::Options) -> anyhow::Result<dataset::Summary> {
+    dataset::generate(app.pool(), app.state.lyceum.backend, options).await
+}
+
+/// The grant cache's answer for `user` holding `permission` in `workspace` (`None`: not cached).
+pub fn cached_grant(app: &TestApp, user: Uuid, permission: Permission, workspace: Uuid) -> Option<bool> {
+    app.state.lyceum.caches.grants.may(user, permission, workspace)
+}
+
+/// How many people the grant cache holds.
+pub fn grant_cache_users(app: &TestApp) -> usize {
+    app.state.lyceum.caches.grants.cached_users()
+}
+
+/// Empties the credential cache (sessions and API keys are read from the database again).
+pub fn forget_cached_credentials(app: &TestApp) {
+    app.state.lyceum.caches.credentials.forget_all();
+}
+
+/// Whether the member directory holds organisation `org` in memory.
+pub fn directory_holds(app: &TestApp, org: Uuid) -> bool {
+    app.state.lyceum.caches.directory.holds(org)
+}
+
+/// How many organisations the member directory holds.
+pub fn directory_held(app: &TestApp) -> usize {
+    app.state.lyceum.caches.directory.held()
+}
+
+/// The service's own permission check ("may `user` do `permission` in `workspace`"), as the
+/// handlers call it: from the grant cache when it holds the answer, else from the database.
+pub async fn service_may(app: &TestApp, user: &str, permission: Permission, workspace: &str) -> bool {
+    app.state.lyceum.may(user, permission, workspace).await.unwrap()
+}
