@@ -176,3 +176,61 @@ impl DerefMut for Change {
         &mut self.tx
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test: a failed setup step should just fail it
+mod tests {
+    use super::*;
+    use crate::kernel::audit_chain::{Action, Entry};
+    use crate::kernel::db;
+
+    async fn audit_rows(pool: &sqlx::AnyPool) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(pool).await.unwrap()
+    }
+
+    /// A change that records nothing and says nothing is refused and rolled back; one that says
+    /// why commits; recorded events are appended to the chain at commit, and not at all on
+    /// rollback.
+    #[tokio::test]
+    async fn every_change_is_audited_or_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, backend) = db::connect(&db::sqlite_url_in(dir.path()), 2).await.unwrap();
+        db::migrate(&pool, backend).await.unwrap();
+        let caches = Caches::new(0);
+        let write = "INSERT INTO users (id, email, name, password_hash, instance_admin, created_at, updated_at) \
+                     VALUES ($1, $2, 'N', 'x', 0, 0, 0)";
+        let users = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&pool).await };
+
+        let mut silent = Change::new(pool.begin().await.unwrap(), backend, caches.clone());
+        sqlx::query(write).bind("u1").bind("u1@x.test").execute(&mut *silent).await.unwrap();
+        assert!(silent.commit().await.is_err(), "no event and no reason");
+        assert_eq!(users().await.unwrap(), 0, "the refused change was rolled back");
+
+        let mut explained = Change::new(pool.begin().await.unwrap(), backend, caches.clone());
+        sqlx::query(write).bind("u2").bind("u2@x.test").execute(&mut *explained).await.unwrap();
+        explained.unaudited("a test");
+        explained.commit().await.unwrap();
+        assert_eq!((users().await.unwrap(), audit_rows(&pool).await), (1, 0));
+
+        let entry = || Entry {
+            org_id: None,
+            workspace_id: None,
+            action: Action::UserUpdated,
+            target_id: "u2".into(),
+            before: None,
+            after: None,
+        };
+        let actor = audit_chain::Actor { kind: "system", ..Default::default() };
+        let mut recorded = Change::new(pool.begin().await.unwrap(), backend, caches.clone());
+        recorded.record(&actor, vec![entry(), entry()], 5);
+        drop(recorded);
+        assert_eq!(audit_rows(&pool).await, 0, "a change dropped uncommitted records nothing");
+
+        let mut recorded = Change::new(pool.begin().await.unwrap(), backend, caches);
+        recorded.record(&actor, vec![entry(), entry()], 5);
+        recorded.commit().await.unwrap();
+        assert_eq!(audit_rows(&pool).await, 2);
+        let (checked, breaks) = audit_chain::verify(&mut *pool.acquire().await.unwrap()).await.unwrap();
+        assert_eq!((checked, breaks.len()), (2, 0));
+    }
+}

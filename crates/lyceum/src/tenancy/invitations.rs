@@ -219,6 +219,9 @@ impl Invitations<'_> {
         invitations::insert_many(&mut tx, &new_invitations).await?;
         invitations::reissue_many(&mut tx, &reissued).await?;
         lyceum_mail::enqueue_many(&mut tx, &mails, now).await?;
+        if events.is_empty() {
+            tx.unaudited("every address was already a member or not an address: nothing changed");
+        }
         tx.record(&caller.audit_actor(), events, now);
         tx.commit().await?;
         if !mails.is_empty() {

@@ -7,9 +7,9 @@ use lyceum_domain::Permission;
 use lyceum_test_support::TestApp;
 use uuid::Uuid;
 
+pub use lyceum::accounts::queries::users;
 pub use lyceum::dataset;
 pub use lyceum::demo::DEMO_PASSWORD;
-pub use lyceum::accounts::queries::users;
 pub use lyceum::tenancy::queries::members;
 pub use lyceum::web::NO_ROUTE;
 pub use lyceum_test_support::server::now_ms;
