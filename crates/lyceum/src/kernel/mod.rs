@@ -9,8 +9,9 @@ pub mod caches;
 pub mod change;
 pub mod db;
 pub mod lazy;
-pub mod multi_row;
 pub mod sql;
+
+pub use lyceum_sql::multi_row;
 
 use std::sync::Arc;
 
