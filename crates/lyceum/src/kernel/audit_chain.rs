@@ -3,14 +3,10 @@
 //! which serialises writers of one chain on both databases; the database refuses UPDATE and
 //! DELETE on events (triggers), and `verify` recomputes every chain.
 
-use sha2::{Digest, Sha256};
-use sqlx::FromRow;
+pub use lyceum_sql::audit_event::{EventRow, GENESIS};
 
-use super::multi_row::{self, AnyQuery, Row};
+use super::multi_row;
 use super::sql::Conn;
-
-/// The hash that precedes the first event of a chain.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Who did it, and from where.
 #[derive(Debug, Clone, Default)]
@@ -118,88 +114,6 @@ pub struct Entry {
     pub target_id: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
-pub struct EventRow {
-    pub id: String,
-    pub chain: String,
-    pub seq: i64,
-    pub org_id: Option<String>,
-    pub workspace_id: Option<String>,
-    pub at: i64,
-    pub actor_type: String,
-    pub actor_id: Option<String>,
-    pub actor_email: Option<String>,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: String,
-    pub before_state: Option<String>,
-    pub after_state: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    #[serde(skip)]
-    pub prev_hash: String,
-    #[serde(skip)]
-    pub hash: String,
-}
-
-impl EventRow {
-    /// SHA-256 over the previous hash and the event's fields (serde_json sorts object keys, so
-    /// the serialisation is canonical).
-    pub fn compute_hash(&self) -> String {
-        let body = serde_json::to_string(self).unwrap_or_default();
-        let mut h = Sha256::new();
-        h.update(self.prev_hash.as_bytes());
-        h.update(b"\n");
-        h.update(body.as_bytes());
-        hex::encode(h.finalize())
-    }
-}
-
-/// How an event binds to `audit_events` (here and in the dataset generator).
-impl Row for EventRow {
-    const TABLE: &'static str = "audit_events";
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "chain",
-        "seq",
-        "org_id",
-        "workspace_id",
-        "at",
-        "actor_type",
-        "actor_id",
-        "actor_email",
-        "action",
-        "target_type",
-        "target_id",
-        "before_state",
-        "after_state",
-        "ip",
-        "user_agent",
-        "prev_hash",
-        "hash",
-    ];
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(&self.id)
-            .bind(&self.chain)
-            .bind(self.seq)
-            .bind(&self.org_id)
-            .bind(&self.workspace_id)
-            .bind(self.at)
-            .bind(&self.actor_type)
-            .bind(&self.actor_id)
-            .bind(&self.actor_email)
-            .bind(&self.action)
-            .bind(&self.target_type)
-            .bind(&self.target_id)
-            .bind(&self.before_state)
-            .bind(&self.after_state)
-            .bind(&self.ip)
-            .bind(&self.user_agent)
-            .bind(&self.prev_hash)
-            .bind(&self.hash)
-    }
 }
 
 /// The columns of an event row, in `EventRow` order.

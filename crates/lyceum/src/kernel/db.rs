@@ -1,5 +1,6 @@
 //! The database: connecting to SQLite (default) or PostgreSQL by URL, the per-connection SQLite
-//! settings, migrations, and the two helpers every query uses (ids and clock).
+//! settings and migrations. The backend, ids and the clock every query uses are `lyceum-sql`'s,
+//! re-exported here.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,33 +8,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-/// Which engine a URL points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(Backend::Postgres)
-        } else {
-            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)")
-        }
-    }
-
-    /// The engine behind a connection (a pool only ever opens the two).
-    pub fn of_conn(conn: &sqlx::AnyConnection) -> Backend {
-        if conn.backend_name() == "SQLite" {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        }
-    }
-}
+pub use lyceum_sql::{new_id, now_ms, parse_rfc3339, placeholders, rfc3339, Backend};
 
 /// The SQLite URL of the default database file inside a data dir.
 pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
@@ -85,47 +60,4 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
         Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
     }
     Ok(())
-}
-
-/// Now, in Unix milliseconds (the unit of every time column).
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// A new opaque id: a UUIDv7, so ids sort by creation time.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// Formats Unix milliseconds as RFC 3339 UTC.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-/// Parses RFC 3339 into Unix milliseconds.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
-/// `n` placeholders `$start, $start+1, …` for an `IN (…)` list.
-pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_round_trips() {
-        let ms = 1_790_000_000_123;
-        assert_eq!(parse_rfc3339(&rfc3339(ms)), Some(ms));
-        assert_eq!(placeholders(2, 3), "$2, $3, $4");
-    }
 }

@@ -9,10 +9,11 @@ pub mod caches;
 pub mod change;
 pub mod db;
 pub mod lazy;
-pub mod multi_row;
 pub mod scope;
 pub mod sql;
 pub mod whereabouts;
+
+pub use lyceum_sql::multi_row;
 
 use std::sync::Arc;
 

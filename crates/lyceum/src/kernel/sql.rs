@@ -4,8 +4,7 @@
 //! functions take the caller's connection so a use case can run several of them in one
 //! transaction.
 
-/// A connection or transaction of either backend.
-pub type Conn = sqlx::AnyConnection;
+pub use lyceum_sql::Conn;
 
 /// Whether an error is a unique-constraint violation (e.g. an email already taken).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -23,6 +23,6 @@ pub mod queries {
         pub use crate::tenancy::store::orgs::{insert, insert_workspace, lock, workspace, OrgRow, WorkspaceRow};
     }
     pub mod invitations {
-        pub use crate::tenancy::store::invitations::{by_token_hash, INSERT_COLUMNS};
+        pub use crate::tenancy::store::invitations::by_token_hash;
     }
 }

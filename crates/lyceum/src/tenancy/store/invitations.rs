@@ -73,8 +73,8 @@ pub struct Issued {
     pub token_hash: String,
 }
 
-/// The columns a new invitation is written with (here and by the dataset generator).
-pub const INSERT_COLUMNS: &[&str] = &[
+/// The columns a new invitation is written with.
+const INSERT_COLUMNS: &[&str] = &[
     "id",
     "org_id",
     "email",

@@ -6,9 +6,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 
-use super::{names, Sizes, OWNER_EMAIL};
-use crate::kernel::db::new_id;
-use crate::tenancy::queries::orgs::WorkspaceRow;
+use lyceum_sql::new_id;
+
+use super::{names, Secrets, Sizes, OWNER_EMAIL};
 
 pub const DAY_MS: i64 = 86_400_000;
 pub const YEAR_MS: i64 = 365 * DAY_MS;
@@ -49,17 +49,15 @@ pub struct OrgMember {
     pub created_at: i64,
 }
 
-/// A workspace as stored, and how many members the plan gives it.
+/// A workspace, and how many members the plan gives it.
 pub struct Workspace {
-    pub row: WorkspaceRow,
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub credit_limit: i64,
+    pub credits_used: i64,
+    pub created_at: i64,
     pub size: usize,
-}
-
-impl std::ops::Deref for Workspace {
-    type Target = WorkspaceRow;
-    fn deref(&self) -> &WorkspaceRow {
-        &self.row
-    }
 }
 
 pub struct WorkspaceMember {
@@ -100,8 +98,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Decides the organisation. `password_hash` is stored for every account.
-    pub fn new(sizes: &Sizes, seed: u64, password_hash: &str, now: i64) -> Plan {
+    /// Decides the organisation; its accounts and invitations carry `secrets`' hashes.
+    pub fn new(sizes: &Sizes, seed: u64, secrets: &Secrets, now: i64) -> Plan {
         let mut rng = StdRng::seed_from_u64(seed);
         let members = sizes.members.max(1);
         let org_created = now - YEAR_MS;
@@ -113,13 +111,13 @@ impl Plan {
             credit_pool: 10_000_000,
             created_at: org_created,
         };
-        let users = people(&mut rng, members, password_hash, org_created);
+        let users = people(&mut rng, members, &secrets.password_hash, org_created);
         let org_members = org_members(&mut rng, &org.id, &users);
         let workspaces = workspaces(&mut rng, &org, sizes.workspaces, members);
         let memberships = memberships(&mut rng, &workspaces, &users, &org_members);
-        let invitations =
-            invitations(&mut rng, &org.id, &workspaces, &memberships, &org_members, sizes.invitations, now);
-        Plan { org, users, org_members, workspaces, memberships, invitations }
+        let mut plan = Plan { org, users, org_members, workspaces, memberships, invitations: Vec::new() };
+        plan.invitations = invitations(&mut rng, &plan, sizes.invitations, secrets.hash_token, now);
+        plan
     }
 
     /// Indexes of the users who administer the organisation (owners and editors).
@@ -203,7 +201,7 @@ fn workspaces(rng: &mut StdRng, org: &Org, n: usize, members: usize) -> Vec<Work
         .map(|(created, rank)| {
             let size = sizes[rank];
             let credit_limit = (allocatable * size as i128 / total as i128) as i64;
-            let row = WorkspaceRow {
+            Workspace {
                 id: new_id(),
                 org_id: org.id.clone(),
                 name: names::workspace(created),
@@ -211,8 +209,8 @@ fn workspaces(rng: &mut StdRng, org: &Org, n: usize, members: usize) -> Vec<Work
                 credits_used: (credit_limit as f64 * rng.gen_range(0.0..0.6)) as i64,
                 // Set up on the organisation's first day, half a minute apart.
                 created_at: org.created_at + created as i64 * 30_000,
-            };
-            Workspace { row, size }
+                size,
+            }
         })
         .collect()
 }
@@ -263,15 +261,9 @@ fn weighted(rng: &mut StdRng, choices: &[(&'static str, u32)], total: u32) -> &'
 
 /// Pending, unexpired invitations to addresses no member has (their own domain): ~60 % to the
 /// organisation, the rest to a workspace (weighted by size) as a guest with a workspace role.
-fn invitations(
-    rng: &mut StdRng,
-    org_id: &str,
-    workspaces: &[Workspace],
-    memberships: &[WorkspaceMember],
-    org_members: &[OrgMember],
-    n: usize,
-    now: i64,
-) -> Vec<Invitation> {
+/// `plan` already holds the rest of the organisation.
+fn invitations(rng: &mut StdRng, plan: &Plan, n: usize, hash_token: fn(&str) -> String, now: i64) -> Vec<Invitation> {
+    let Plan { org, workspaces, memberships, org_members, .. } = plan;
     let inviters: Vec<&str> =
         org_members.iter().filter(|m| matches!(m.role, "owner" | "editor")).map(|m| m.user_id.as_str()).collect();
     let org_roles: &[(&str, u32)] = &[("guest", 70), ("viewer", 20), ("editor", 9), ("owner", 1)];
@@ -290,12 +282,12 @@ fn invitations(
             let created_at = now - rng.gen_range(0..6 * DAY_MS);
             Invitation {
                 id: new_id(),
-                org_id: org_id.to_owned(),
+                org_id: org.id.clone(),
                 email: names::email(first, last, i, "invited.example.test"),
                 org_role,
                 workspace_id,
                 workspace_role,
-                token_hash: crate::security::tokens::hash_secret(&hex::encode(secret)),
+                token_hash: hash_token(&hex::encode(secret)),
                 invited_by: inviters[rng.gen_range(0..inviters.len())].to_owned(),
                 created_at,
                 expires_at: created_at + INVITATION_TTL_MS,
@@ -310,7 +302,8 @@ mod tests {
 
     fn plan(members: usize, workspaces: usize) -> Plan {
         let sizes = Sizes { members, workspaces, invitations: 100, audit_events: 0 };
-        Plan::new(&sizes, 42, "hash", 1_800_000_000_000)
+        let secrets = Secrets { password_hash: "hash".into(), hash_token: |token| format!("hash of {token}") };
+        Plan::new(&sizes, 42, &secrets, 1_800_000_000_000)
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! the backend's bind limit, with the placeholders each backend binds fastest. The store's batch
 //! writes (invitations, memberships, audit events) and the dataset generator build them here.
 
-use super::sql::Conn;
-use crate::kernel::db::Backend;
+use crate::{Backend, Conn};
 
 /// A query of the `Any` driver, being bound.
 pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -62,7 +61,7 @@ pub fn values(backend: Backend, rows: usize, width: usize) -> String {
             Backend::Sqlite => sql.push_str(&anonymous),
             Backend::Postgres => {
                 sql.push('(');
-                sql.push_str(&crate::kernel::db::placeholders(r * width + 1, width));
+                sql.push_str(&crate::placeholders(r * width + 1, width));
                 sql.push(')');
             }
         }

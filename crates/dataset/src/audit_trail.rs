@@ -1,6 +1,6 @@
 //! The organisation's audit trail: its creation, its workspaces', then a year of plausible
-//! changes by its administrators and members — hash-chained exactly as `store::audit` chains
-//! them (`EventRow::compute_hash`), so `lyceum audit verify` accepts it.
+//! changes by its administrators and members — hash-chained exactly as the server's audit chain
+//! chains them (`lyceum_sql::audit_event`), so `lyceum audit verify` accepts it.
 //!
 //! Events are made on a blocking thread and written in chunks as they come, in transactions of
 //! about `EVENTS_PER_TRANSACTION`; each transaction moves the chain's head to its last event, so
@@ -14,12 +14,12 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+use lyceum_sql::audit_event::{EventRow, GENESIS};
+use lyceum_sql::{new_id, rfc3339, Backend, Conn};
+
 use super::bulk;
 use super::names;
 use super::plan::{Plan, DAY_MS};
-use crate::kernel::audit_chain::{EventRow, GENESIS};
-use crate::kernel::db::{new_id, rfc3339, Backend};
-use crate::kernel::sql::Conn;
 
 const EVENTS_PER_TRANSACTION: usize = 100_000;
 
@@ -362,5 +362,33 @@ impl Trail {
                 draft(actor, None, "api_key", new_id(), Some(before), None)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Secrets, Sizes};
+
+    /// The trail is a chain `lyceum audit verify` accepts: numbered from 1, each event hashed onto
+    /// the previous one from the genesis hash, and never going back in time.
+    #[test]
+    fn the_trail_is_one_unbroken_chain() {
+        let now = 1_800_000_000_000;
+        let sizes = Sizes { members: 200, workspaces: 8, invitations: 20, audit_events: 500 };
+        let secrets = Secrets { password_hash: "hash".into(), hash_token: |token| format!("hash of {token}") };
+        let plan = Arc::new(Plan::new(&sizes, 7, &secrets, now));
+        let mut trail = Trail::new(Arc::clone(&plan), sizes.audit_events, 7, now);
+        let events: Vec<EventRow> = (0..sizes.audit_events).map(|_| trail.next()).collect();
+        let mut prev = GENESIS.to_owned();
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e.seq, i as i64 + 1);
+            assert_eq!((e.chain.as_str(), e.prev_hash.as_str()), (plan.org.id.as_str(), prev.as_str()));
+            assert_eq!(e.hash, e.compute_hash());
+            prev = e.hash.clone();
+        }
+        assert!(events.windows(2).all(|w| w[0].at <= w[1].at && w[1].at < now));
+        assert_eq!(events[0].action, "org.created");
+        assert!(events[1..=8].iter().all(|e| e.action == "workspace.created"));
     }
 }

@@ -76,7 +76,18 @@ impl Row for WorkspaceMember {
 
 impl Row for Invitation {
     const TABLE: &'static str = "invitations";
-    const COLUMNS: &'static [&'static str] = crate::tenancy::queries::invitations::INSERT_COLUMNS;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "org_id",
+        "email",
+        "org_role",
+        "workspace_id",
+        "workspace_role",
+        "token_hash",
+        "invited_by",
+        "created_at",
+        "expires_at",
+    ];
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         q.bind(&self.id)
             .bind(&self.org_id)

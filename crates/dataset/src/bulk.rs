@@ -1,12 +1,11 @@
 //! The dataset's tables, written with the widest multi-row INSERTs the backend's bind limit
-//! allows (`store::multi_row`): a few hundred statements instead of a million round trips.
+//! allows (`lyceum_sql::multi_row`): a few hundred statements instead of a million round trips.
 
 use indicatif::ProgressBar;
 
-pub use crate::kernel::multi_row::{rows_per_statement, AnyQuery, Row};
+pub use lyceum_sql::multi_row::{rows_per_statement, AnyQuery, Row};
 
-use crate::kernel::db::Backend;
-use crate::kernel::{multi_row, sql::Conn};
+use lyceum_sql::{multi_row, Backend, Conn};
 
 /// Inserts `rows` on the caller's connection or transaction, advancing `progress` per statement.
 pub async fn insert<R: Row>(conn: &mut Conn, backend: Backend, rows: &[R], progress: &ProgressBar) -> sqlx::Result<()> {
