@@ -230,7 +230,7 @@ mod tests {
         recorded.record(&actor, vec![entry(), entry()], 5);
         recorded.commit().await.unwrap();
         assert_eq!(audit_rows(&pool).await, 2);
-        let (checked, breaks) = audit_chain::verify(&mut *pool.acquire().await.unwrap()).await.unwrap();
+        let (checked, breaks) = audit_chain::verify(&mut pool.acquire().await.unwrap()).await.unwrap();
         assert_eq!((checked, breaks.len()), (2, 0));
     }
 }
