@@ -65,9 +65,9 @@ impl Audit<'_> {
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
+                Scope::workspace(&ws.org_id, &ws.id)?
             }
-            None => Scope::org(org_id),
+            None => Scope::org(org_id)?,
         };
         access_at(&mut conn, self.cached(), caller, &scope, Permission::AuditView).await?;
         let limit = page_limit(f.limit);

@@ -70,6 +70,21 @@ impl Change {
         Ok(true)
     }
 
+    /// Takes the write locks of several organisations (the rare change that touches two, such as
+    /// a lease between organisations), always in id order so two such changes cannot deadlock;
+    /// `false` if one of them does not exist.
+    pub async fn lock_orgs(&mut self, org_ids: &[&str]) -> Result<bool> {
+        let mut ids = org_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            if !self.lock_org(id).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Records that this change affects who holds what in an organisation.
     pub async fn touch_org(&mut self, org_id: &str) -> Result<()> {
         let Ok(org) = Uuid::parse_str(org_id) else { return Ok(()) };
@@ -232,5 +247,37 @@ mod tests {
         assert_eq!(audit_rows(&pool).await, 2);
         let (checked, breaks) = audit_chain::verify(&mut pool.acquire().await.unwrap()).await.unwrap();
         assert_eq!((checked, breaks.len()), (2, 0));
+    }
+
+    /// Several organisations are locked together (each one's write version moves once, whatever
+    /// the order and repetition asked), and a missing one refuses the lot.
+    #[tokio::test]
+    async fn organisations_are_locked_together_in_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, backend) = db::connect(&db::sqlite_url_in(dir.path()), 2).await.unwrap();
+        db::migrate(&pool, backend).await.unwrap();
+        for id in ["org-a", "org-b"] {
+            sqlx::query(
+                "INSERT INTO organizations (id, name, plan, seats, credit_pool, created_at, updated_at) \
+                 VALUES ($1, $1, 'pro', 1, 0, 0, 0)",
+            )
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let versions = || async {
+            sqlx::query_scalar::<_, i64>("SELECT write_version FROM organizations ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        };
+        let mut both = Change::new(pool.begin().await.unwrap(), backend, Caches::new(0));
+        assert!(both.lock_orgs(&["org-b", "org-a", "org-b"]).await.unwrap());
+        both.unaudited("a test");
+        both.commit().await.unwrap();
+        assert_eq!(versions().await, [1, 1]);
+        let mut missing = Change::new(pool.begin().await.unwrap(), backend, Caches::new(0));
+        assert!(!missing.lock_orgs(&["org-a", "org-z"]).await.unwrap());
     }
 }

@@ -3,6 +3,7 @@
 //! not exist), and [`access_at`] answers the caller's access there in the one order every use
 //! case follows: **404 when the caller cannot see the scope, then 403 when they may not act**.
 
+use lyceum_domain::id::{OrgId, WorkspaceId};
 use lyceum_domain::{Access, DomainError, Permission};
 
 use super::access::{org_access, workspace_access, Roles};
@@ -18,16 +19,36 @@ pub enum ScopeRef<'a> {
 
 /// A scope once found: the organisation, and the workspace if any (which belongs to it:
 /// workspaces are never moved).
+/// Its ids are typed, so a workspace id cannot stand where an organisation id is expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
-    pub org_id: String,
-    pub workspace_id: Option<String>,
+    pub org_id: OrgId,
+    pub workspace_id: Option<WorkspaceId>,
 }
 
 impl Scope {
-    /// An organisation's own scope.
-    pub fn org(org_id: &str) -> Scope {
-        Scope { org_id: org_id.to_owned(), workspace_id: None }
+    /// An organisation's own scope, from an id as stored or as a request spells it: one that is
+    /// not a canonical id names no organisation (404).
+    pub fn org(org_id: &str) -> Result<Scope> {
+        Ok(Scope { org_id: OrgId::parse(org_id).ok_or(DomainError::NotFound)?, workspace_id: None })
+    }
+
+    /// A workspace's scope from its stored row's ids (404 for ids that are not canonical).
+    pub fn workspace(org_id: &str, workspace_id: &str) -> Result<Scope> {
+        Ok(Scope {
+            org_id: OrgId::parse(org_id).ok_or(DomainError::NotFound)?,
+            workspace_id: Some(WorkspaceId::parse(workspace_id).ok_or(DomainError::NotFound)?),
+        })
+    }
+
+    /// The organisation's id as text (for SQL and the audit trail).
+    pub fn org_str(&self) -> &str {
+        self.org_id.as_str()
+    }
+
+    /// The workspace's id as text, if a workspace scope.
+    pub fn workspace_str(&self) -> Option<&str> {
+        self.workspace_id.as_ref().map(WorkspaceId::as_str)
     }
 
     /// Whether `access` grants `p` at this scope (in the workspace, or at organisation scope).
@@ -52,10 +73,8 @@ impl Lyceum {
     /// Finds a scope: 404 for a workspace that does not exist.
     pub async fn scope(&self, at: ScopeRef<'_>) -> Result<Scope> {
         Ok(match at {
-            ScopeRef::Org(org) => Scope::org(org),
-            ScopeRef::Workspace(ws) => {
-                Scope { org_id: self.org_of_workspace(ws).await?, workspace_id: Some(ws.to_owned()) }
-            }
+            ScopeRef::Org(org) => Scope::org(org)?,
+            ScopeRef::Workspace(ws) => Scope::workspace(&self.org_of_workspace(ws).await?, ws)?,
         })
     }
 }
@@ -63,9 +82,9 @@ impl Lyceum {
 /// The caller's access at a scope; 404 unless the caller can see it (the organisation, and for a
 /// workspace `workspace.view` there).
 pub async fn visible_at(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, scope: &Scope) -> Result<Access> {
-    match &scope.workspace_id {
-        Some(ws_id) => workspace_access(db, roles, caller, &scope.org_id, ws_id).await,
-        None => org_access(db, roles, caller, &scope.org_id).await,
+    match scope.workspace_str() {
+        Some(ws_id) => workspace_access(db, roles, caller, scope.org_str(), ws_id).await,
+        None => org_access(db, roles, caller, scope.org_str()).await,
     }
 }
 

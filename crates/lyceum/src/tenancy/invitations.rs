@@ -22,6 +22,7 @@ use crate::security::tokens;
 use crate::tenancy::store::invitations::{self, InvitationRow, Issued};
 use crate::tenancy::store::members::{self, NewMember, Scope as SqlScope};
 use crate::tenancy::store::orgs;
+use lyceum_domain::id::WorkspaceId;
 
 crate::kernel::area!(
     /// Invitations: send, resend, revoke, list, look up by token and accept.
@@ -91,7 +92,7 @@ impl Invitations<'_> {
             .into());
         }
         let scope = self.scope(target).await?;
-        let mut tx = self.begin_org_change(&scope.org_id).await?;
+        let mut tx = self.begin_org_change(scope.org_str()).await?;
         // 404 unless visible; then the role (422), no escalation, and `members.invite` (403).
         let access = visible_at(&mut tx, Roles::Locked, caller, &scope).await?;
         let (org_role, ws_role) = match &scope.workspace_id {
@@ -107,11 +108,11 @@ impl Invitations<'_> {
             }
         };
         scope.require(&access, Permission::MembersInvite)?;
-        let ws = match &scope.workspace_id {
+        let ws = match scope.workspace_str() {
             Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
             None => None,
         };
-        let Scope { org_id, workspace_id: ws_id } = scope;
+        let (org_id, ws_id) = (scope.org_id.into_string(), scope.workspace_id.map(WorkspaceId::into_string));
         let org = orgs::by_id(&mut tx, &org_id).await?.ok_or(DomainError::NotFound)?;
         let now = now_ms();
         let valid: Vec<String> = entries
@@ -314,9 +315,9 @@ impl Invitations<'_> {
         let scope = match &inv.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
+                Scope::workspace(&ws.org_id, &ws.id)?
             }
-            None => Scope::org(&inv.org_id),
+            None => Scope::org(&inv.org_id)?,
         };
         access_at_seeing(conn, Roles::Locked, caller, &scope, Permission::MembersView, Permission::MembersInvite)
             .await?;
@@ -405,9 +406,9 @@ impl Invitations<'_> {
                     .await?
                     .filter(|w| w.org_id == org_id)
                     .ok_or(DomainError::NotFound)?;
-                Scope { org_id: ws.org_id, workspace_id: Some(ws.id) }
+                Scope::workspace(&ws.org_id, &ws.id)?
             }
-            None => Scope::org(org_id),
+            None => Scope::org(org_id)?,
         };
         access_at(&mut conn, self.cached(), caller, &scope, Permission::MembersInvite).await?;
         let after = cursor.map(|c| crate::kernel::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());

@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::caches::directory::index::{Listing, PageQuery};
-use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::now_ms;
 use crate::kernel::scope::{access_at, visible_at, Scope, ScopeRef};
 use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Page, Result, ServiceError};
@@ -32,16 +31,16 @@ pub struct MemberFilter {
 
 /// A scope in store terms.
 fn sql(scope: &Scope) -> SqlScope<'_> {
-    match &scope.workspace_id {
+    match scope.workspace_str() {
         Some(ws) => SqlScope::Workspace(ws),
-        None => SqlScope::Org(&scope.org_id),
+        None => SqlScope::Org(scope.org_str()),
     }
 }
 
 /// A scope in member directory terms (`None` for an id the directory cannot key).
 fn listing(scope: &Scope) -> Option<Listing> {
     match &scope.workspace_id {
-        Some(ws) => canonical_uuid(ws).map(Listing::Workspace),
+        Some(ws) => Some(Listing::Workspace(ws.to_uuid())),
         None => Some(Listing::Org),
     }
 }
@@ -88,7 +87,7 @@ impl Members<'_> {
         access_at(&mut db, self.cached(), caller, &t, Permission::MembersView).await?;
         drop(db);
         let (role, status) = (filter.role.as_deref(), filter.status.as_deref());
-        let items = match (self.member_index(&t.org_id).await, listing(&t)) {
+        let items = match (self.member_index(t.org_str()).await, listing(&t)) {
             (Some(index), Some(listing)) => {
                 let after = after.as_ref().map(|(email, id)| (email.as_str(), id.as_str()));
                 let query = PageQuery { text: q.as_deref(), role, status, after, limit: limit as usize };
@@ -114,7 +113,7 @@ impl Members<'_> {
         role: &str,
     ) -> Result<MemberRow> {
         let t = self.scope(target).await?;
-        let mut tx = self.begin_org_change(&t.org_id).await?;
+        let mut tx = self.begin_org_change(t.org_str()).await?;
         let access = visible_at(&mut tx, Roles::Locked, caller, &t).await?;
         // Rule 1 comes first: granting more than you hold is an escalation, whatever else you lack.
         let new_org_role = match t.workspace_id {
@@ -132,14 +131,14 @@ impl Members<'_> {
         let before = members::get(&mut tx, sql(&t), user_id).await?.ok_or(DomainError::NotFound)?;
         rules::check_not_self(caller.user_id(), user_id, "change the role of")?;
         if let Some(new_role) = new_org_role {
-            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            let owners = members::count_org_owners(&mut tx, t.org_str()).await? as u64;
             rules::check_keeps_an_owner(owners, is_org_owner(&before.role), new_role == OrgRole::Owner)?;
         }
         let now = now_ms();
         members::set_role(&mut tx, sql(&t), user_id, role, now).await?;
         let entry = Entry {
-            org_id: Some(t.org_id.clone()),
-            workspace_id: t.workspace_id.clone(),
+            org_id: Some(t.org_id.to_string()),
+            workspace_id: t.workspace_str().map(str::to_owned),
             action: Action::MemberRoleChanged,
             target_id: user_id.to_owned(),
             before: Some(json!({"role": before.role})),
@@ -164,7 +163,7 @@ impl Members<'_> {
         ids.sort();
         ids.dedup();
         let t = self.scope(target).await?;
-        let mut tx = self.begin_org_change(&t.org_id).await?;
+        let mut tx = self.begin_org_change(t.org_str()).await?;
         access_at(&mut tx, Roles::Locked, caller, &t, Permission::MembersManage).await?;
         let found = members::get_many(&mut tx, sql(&t), &ids).await?;
         let mut blocked = Vec::new();
@@ -176,7 +175,7 @@ impl Members<'_> {
             }
         }
         if t.workspace_id.is_none() {
-            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            let owners = members::count_org_owners(&mut tx, t.org_str()).await? as u64;
             let removed_owners: Vec<&MemberRow> = found.iter().filter(|m| is_org_owner(&m.role)).collect();
             if rules::check_bulk_keeps_an_owner(owners, removed_owners.len() as u64).is_err() {
                 blocked.extend(
@@ -199,12 +198,12 @@ impl Members<'_> {
         let mut events = Vec::with_capacity(found.len());
         for m in &found {
             let workspaces = match t.workspace_id {
-                None => members::workspace_roles_in_org(&mut tx, &t.org_id, &m.user_id).await?,
+                None => members::workspace_roles_in_org(&mut tx, t.org_str(), &m.user_id).await?,
                 Some(_) => Vec::new(),
             };
             events.push(Entry {
-                org_id: Some(t.org_id.clone()),
-                workspace_id: t.workspace_id.clone(),
+                org_id: Some(t.org_id.to_string()),
+                workspace_id: t.workspace_str().map(str::to_owned),
                 action: Action::MemberRemoved,
                 target_id: m.user_id.clone(),
                 before: Some(json!({"email": m.email, "role": m.role, "status": m.status, "workspaces": workspaces})),
@@ -223,20 +222,20 @@ impl Members<'_> {
     /// way out, refused for the last owner of an organisation.
     pub async fn leave(&self, caller: &Caller, target: ScopeRef<'_>) -> Result<()> {
         let t = self.scope(target).await?;
-        let mut tx = self.begin_org_change(&t.org_id).await?;
+        let mut tx = self.begin_org_change(t.org_str()).await?;
         // What the caller cannot see does not exist for it (rule 4), even for an API key, which
         // is told only then that it cannot leave.
         visible_at(&mut tx, Roles::Locked, caller, &t).await?;
         let me = caller.person()?.id.clone();
         let before = members::get(&mut tx, sql(&t), &me).await?.ok_or(DomainError::NotFound)?;
         if t.workspace_id.is_none() {
-            let owners = members::count_org_owners(&mut tx, &t.org_id).await? as u64;
+            let owners = members::count_org_owners(&mut tx, t.org_str()).await? as u64;
             rules::check_keeps_an_owner(owners, is_org_owner(&before.role), false)?;
         }
         members::delete_many(&mut tx, sql(&t), std::slice::from_ref(&me)).await?;
         let entry = Entry {
-            org_id: Some(t.org_id.clone()),
-            workspace_id: t.workspace_id.clone(),
+            org_id: Some(t.org_id.to_string()),
+            workspace_id: t.workspace_str().map(str::to_owned),
             action: Action::MemberLeft,
             target_id: me,
             before: Some(json!({"role": before.role, "status": before.status})),
