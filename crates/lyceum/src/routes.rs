@@ -40,3 +40,37 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new().merge(api).merge(system::router(Arc::new(openapi))).merge(page_router());
     web::finish(routes, state)
 }
+
+#[cfg(test)]
+mod tests {
+    use lyceum_domain::Code;
+    use utoipa::openapi::{RefOr, Response};
+
+    /// The refusal sets of the OpenAPI document name only codes of the domain's one code table,
+    /// each under the status the table gives it: the document cannot promise a code the server
+    /// does not answer, or answer it under another status.
+    #[test]
+    fn every_refusal_the_document_names_is_in_the_code_table_with_its_status() {
+        let (_, doc) = super::api_router();
+        let mut named = 0;
+        for (path, item) in &doc.paths.paths {
+            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for op in ops.into_iter().flatten() {
+                for (status, response) in &op.responses.responses {
+                    let RefOr::T(Response { description, .. }) = response else { continue };
+                    let Ok(status) = status.parse::<u16>() else { continue };
+                    if status < 400 {
+                        continue;
+                    }
+                    let words = description.split('`').skip(1).step_by(2);
+                    for code in words.filter(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
+                        let known = Code::parse(code).unwrap_or_else(|| panic!("{path}: `{code}` is not a code"));
+                        assert_eq!(known.status(), status, "{path}: `{code}` is answered with {}", known.status());
+                        named += 1;
+                    }
+                }
+            }
+        }
+        assert!(named > 50, "the document names the codes of its refusals ({named})");
+    }
+}

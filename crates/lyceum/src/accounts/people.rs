@@ -240,12 +240,9 @@ impl Accounts<'_> {
         if row.last_used_at.is_none_or(|t| now - t > REVALIDATE_MS) {
             api_keys::touch(&mut conn, &row.id, now).await?;
         }
-        let key = KeyRef {
-            id: row.id,
-            org_id: row.org_id,
-            role: row.role,
-            workspace_id: row.workspace_id,
-            created_by: row.created_by,
+        let Some(key) = KeyRef::from_row(row.id, &row.org_id, &row.role, row.workspace_id.as_deref(), &row.created_by)
+        else {
+            return Ok(None);
         };
         let cached =
             CachedKey { key: key.clone(), secret_hash: row.secret_hash, expires_at: row.expires_at, read_at: now };

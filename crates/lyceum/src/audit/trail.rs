@@ -10,7 +10,7 @@ use crate::kernel::audit_chain::{self, EventRow};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::parse_rfc3339;
 use crate::kernel::scope::{access_at, Scope};
-use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, Page, Principal, Result};
+use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, KeyRole, Page, Principal, Result};
 use crate::tenancy::queries::orgs;
 
 crate::kernel::area!(
@@ -107,9 +107,9 @@ impl Audit<'_> {
             _ => resolve(&mut conn, self.cached(), caller, &ws.org_id, Some(ws_id)).await?,
         };
         let (org_role, workspace_role) = match (&caller.principal, user_id, subject) {
-            (Principal::Key(k), None, _) => match &k.workspace_id {
-                Some(_) => (None, Some(k.role.clone())),
-                None => (Some(k.role.clone()), None),
+            (Principal::Key(k), None, _) => match &k.role {
+                KeyRole::Workspace(_, role) => (None, Some(role.to_string())),
+                KeyRole::Org(role) => (Some(role.to_string()), None),
             },
             (_, _, Access::Person(g)) | (_, _, Access::Key { key: g, .. }) => {
                 (g.org_role.map(|r| r.to_string()), g.workspace_role.map(|r| r.to_string()))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::caches::grants::{canonical_uuid, GrantCache, UserRoles};
 use super::lazy::Db;
-use super::{Caller, KeyRef, Principal, Result};
+use super::{Caller, KeyRef, KeyRole, Principal, Result};
 use crate::accounts::queries::users;
 use crate::kernel::sql::Conn;
 use crate::tenancy::queries::members;
@@ -84,7 +84,7 @@ pub async fn resolve(
             Ok(Access::Person(grant_of_user(db, roles, org_id, workspace_id, &u.id, u.instance_admin).await?))
         }
         Principal::Key(k) => {
-            if k.org_id != org_id {
+            if k.org_id.as_str() != org_id {
                 return Ok(Access::Person(Grant::default()));
             }
             let key = key_grant(k, workspace_id);
@@ -92,10 +92,10 @@ pub async fn resolve(
                 // The cached roles carry the creator's instance-admin flag.
                 Roles::Cached(_) => false,
                 Roles::Locked => {
-                    users::by_id(db.conn().await?, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0)
+                    users::by_id(db.conn().await?, k.created_by.as_str()).await?.is_some_and(|u| u.instance_admin != 0)
                 }
             };
-            let creator = grant_of_user(db, roles, org_id, workspace_id, &k.created_by, admin).await?;
+            let creator = grant_of_user(db, roles, org_id, workspace_id, k.created_by.as_str(), admin).await?;
             Ok(Access::Key { key, creator })
         }
     }
@@ -104,12 +104,11 @@ pub async fn resolve(
 /// What an API key's own role grants, at organisation scope or in `workspace_id` (before it is
 /// capped by its creator's grant).
 fn key_grant(k: &KeyRef, workspace_id: Option<&str>) -> Grant {
-    match &k.workspace_id {
-        Some(kw) => Grant {
-            workspace_role: (workspace_id == Some(kw.as_str())).then(|| WorkspaceRole::parse(&k.role).ok()).flatten(),
-            ..Grant::default()
-        },
-        None => Grant { org_role: OrgRole::parse(&k.role).ok(), ..Grant::default() },
+    match &k.role {
+        KeyRole::Workspace(kw, role) => {
+            Grant { workspace_role: (workspace_id == Some(kw.as_str())).then_some(*role), ..Grant::default() }
+        }
+        KeyRole::Org(role) => Grant { org_role: Some(*role), ..Grant::default() },
     }
 }
 

@@ -17,7 +17,8 @@ pub use lyceum_sql::multi_row;
 
 use std::sync::Arc;
 
-use lyceum_domain::DomainError;
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::{DomainError, OrgRole, WorkspaceRole};
 use sqlx::AnyPool;
 
 use crate::kernel::audit_chain::Actor;
@@ -111,14 +112,39 @@ pub struct UserRef {
     pub instance_admin: bool,
 }
 
-/// An API key acting on its organisation.
+/// An API key acting on its organisation, with its role as a role (not a name).
 #[derive(Debug, Clone)]
 pub struct KeyRef {
     pub id: String,
-    pub org_id: String,
-    pub role: String,
-    pub workspace_id: Option<String>,
-    pub created_by: String,
+    pub org_id: OrgId,
+    pub role: KeyRole,
+    pub created_by: UserId,
+}
+
+/// What an API key's own role is: an organisation role, or a workspace role bound to one
+/// workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRole {
+    Org(OrgRole),
+    Workspace(WorkspaceId, WorkspaceRole),
+}
+
+impl KeyRef {
+    /// A key from its stored row's fields; `None` for a row whose ids or role are not the
+    /// server's own (such a key authenticates nothing).
+    pub fn from_row(
+        id: String,
+        org_id: &str,
+        role: &str,
+        workspace_id: Option<&str>,
+        created_by: &str,
+    ) -> Option<KeyRef> {
+        let role = match workspace_id {
+            Some(ws) => KeyRole::Workspace(WorkspaceId::parse(ws)?, WorkspaceRole::parse(role).ok()?),
+            None => KeyRole::Org(OrgRole::parse(role).ok()?),
+        };
+        Some(KeyRef { id, org_id: OrgId::parse(org_id)?, role, created_by: UserId::parse(created_by)? })
+    }
 }
 
 /// Who is calling.

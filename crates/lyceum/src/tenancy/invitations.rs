@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::accounts::queries::users;
 use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{Action, Entry};
+use crate::kernel::change::Change;
 use crate::kernel::db::{new_id, now_ms, rfc3339};
 use crate::kernel::scope::{access_at, access_at_seeing, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
@@ -71,7 +72,10 @@ impl Invitations<'_> {
         format!("{}/invite/{token}", self.settings.base_url.trim_end_matches('/'))
     }
 
-    /// Invites a batch of addresses to an organisation (org role) or a workspace (workspace role).
+    /// Invites a batch of addresses to an organisation (org role) or a workspace (workspace role):
+    /// parse the batch, authorise under the organisation's lock, plan each address and check the
+    /// seats for the whole batch, build every row, mail and event, then write them in multi-row
+    /// statements — one change, all or nothing.
     pub async fn invite(
         &self,
         caller: &Caller,
@@ -80,34 +84,10 @@ impl Invitations<'_> {
         role: &str,
     ) -> Result<Vec<InviteResult>> {
         self.throttle(&self.limits.invitations_per_actor, &caller.key())?;
-        let entries = parse_email_list(emails.iter().map(String::as_str));
-        if entries.is_empty() {
-            return Err(DomainError::invalid("emails", "must contain at least one address").into());
-        }
-        if entries.len() > self.settings.max_invitation_batch {
-            return Err(DomainError::invalid(
-                "emails",
-                format!("must contain at most {} addresses", self.settings.max_invitation_batch),
-            )
-            .into());
-        }
+        let entries = self.parse_batch(emails)?;
         let scope = self.scope(target).await?;
         let mut tx = self.begin_org_change(scope.org_str()).await?;
-        // 404 unless visible; then the role (422), no escalation, and `members.invite` (403).
-        let access = visible_at(&mut tx, Roles::Locked, caller, &scope).await?;
-        let (org_role, ws_role) = match &scope.workspace_id {
-            Some(_) => {
-                let r = WorkspaceRole::parse(role)?;
-                rules::check_assign_workspace_role(&access, r)?;
-                (OrgRole::Guest, Some(r))
-            }
-            None => {
-                let r = OrgRole::parse(role)?;
-                rules::check_assign_org_role(&access, r)?;
-                (r, None)
-            }
-        };
-        scope.require(&access, Permission::MembersInvite)?;
+        let roles = authorise_invite(&mut tx, caller, &scope, role).await?;
         let ws = match scope.workspace_str() {
             Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
             None => None,
@@ -129,24 +109,63 @@ impl Invitations<'_> {
             .count() as i64;
         let used = members::seats_used(&mut tx, &org_id, now).await?;
         rules::check_seats(org.seats, used, wanted)?;
+        let to = BatchTarget {
+            org_id: &org_id,
+            org_name: &org.name,
+            ws_id: &ws_id,
+            ws_name: ws.as_ref().map(|w| w.name.as_str()),
+            role,
+            roles,
+        };
+        let batch = self.build_batch(caller, &to, &entries, &plans, now);
+        write_batch(&mut tx, &to, &batch, now).await?;
+        if batch.events.is_empty() {
+            tx.unaudited("every address was already a member or not an address: nothing changed");
+        }
+        tx.record(&caller.audit_actor(), batch.events, now);
+        tx.commit().await?;
+        if !batch.mails.is_empty() {
+            self.wake_mailer();
+        }
+        Ok(batch.results)
+    }
 
+    /// Parses and de-duplicates a batch's addresses (invalid ones stay, to be reported), within
+    /// the batch size limit.
+    fn parse_batch(&self, emails: &[String]) -> Result<Vec<EmailListEntry>> {
+        let entries = parse_email_list(emails.iter().map(String::as_str));
+        if entries.is_empty() {
+            return Err(DomainError::invalid("emails", "must contain at least one address").into());
+        }
+        if entries.len() > self.settings.max_invitation_batch {
+            return Err(DomainError::invalid(
+                "emails",
+                format!("must contain at most {} addresses", self.settings.max_invitation_batch),
+            )
+            .into());
+        }
+        Ok(entries)
+    }
+
+    /// Builds, in address order, every membership, invitation, mail and audit event the batch
+    /// will write, and each address's result. Writes nothing.
+    fn build_batch<'p>(
+        &self,
+        caller: &Caller,
+        to: &BatchTarget<'_>,
+        entries: &[EmailListEntry],
+        plans: &'p HashMap<String, Plan>,
+        now: i64,
+    ) -> Batch<'p> {
+        let (org_role, ws_role) = to.roles;
         let inviter = caller.display_name();
-        let ws_name = ws.as_ref().map(|w| w.name.clone());
         let expires_at = now + self.settings.invitation_ttl_ms;
         let sign_in_link = format!("{}/login", self.settings.base_url.trim_end_matches('/'));
-        // Every write is gathered first, in address order, then made with multi-row statements:
-        // one statement per table and thousand rows rather than a few round trips per address.
-        let mut org_members = Vec::new();
-        let mut ws_members = Vec::new();
-        let mut new_invitations = Vec::new();
-        let mut reissued = Vec::new();
-        let mut mails = Vec::new();
-        let mut events = Vec::new();
-        let mut results = Vec::with_capacity(entries.len());
-        for entry in &entries {
+        let mut b = Batch { results: Vec::with_capacity(entries.len()), ..Batch::default() };
+        for entry in entries {
             let email = match entry {
                 EmailListEntry::Invalid(raw) => {
-                    results.push(InviteResult { email: raw.clone(), outcome: Outcome::Invalid, invitation_id: None });
+                    b.results.push(InviteResult { email: raw.clone(), outcome: Outcome::Invalid, invitation_id: None });
                     continue;
                 }
                 EmailListEntry::Valid(e) => e.to_string(),
@@ -156,35 +175,36 @@ impl Invitations<'_> {
                 Plan::Nothing => (Outcome::AlreadyMember, None),
                 Plan::AddToWorkspace { user_id, status } => {
                     if let Some(r) = ws_role {
-                        ws_members.push(NewMember { user_id, role: r.as_str(), status });
+                        b.ws_members.push(NewMember { user_id, role: r.as_str(), status });
                     }
-                    events.push(member_added(&org_id, &ws_id, user_id, &email, role, status));
+                    b.events.push(member_added(to.org_id, to.ws_id, user_id, &email, to.role, status));
                     (Outcome::Added, None)
                 }
                 Plan::AddPending { user_id, .. } => {
-                    org_members.push(NewMember { user_id, role: org_role.as_str(), status: "pending" });
+                    let pending = MemberStatus::Pending.as_str();
+                    b.org_members.push(NewMember { user_id, role: org_role.as_str(), status: pending });
                     if let Some(r) = ws_role {
-                        ws_members.push(NewMember { user_id, role: r.as_str(), status: "pending" });
+                        b.ws_members.push(NewMember { user_id, role: r.as_str(), status: pending });
                     }
-                    mails.push(lyceum_mail::templates::added(&lyceum_mail::templates::Added {
+                    b.mails.push(lyceum_mail::templates::added(&lyceum_mail::templates::Added {
                         to: &email,
-                        organization: &org.name,
-                        workspace: ws_name.as_deref(),
+                        organization: to.org_name,
+                        workspace: to.ws_name,
                         inviter: &inviter,
-                        role,
+                        role: to.role,
                         link: &sign_in_link,
                     }));
-                    events.push(member_added(&org_id, &ws_id, user_id, &email, role, "pending"));
+                    b.events.push(member_added(to.org_id, to.ws_id, user_id, &email, to.role, pending));
                     (Outcome::Pending, None)
                 }
                 Plan::Invite { existing, .. } => {
                     let token = tokens::random_token();
                     let invitation = InvitationRow {
                         id: existing.as_ref().map_or_else(new_id, |i| i.id.clone()),
-                        org_id: org_id.clone(),
+                        org_id: to.org_id.to_owned(),
                         email: email.clone(),
                         org_role: org_role.as_str().to_owned(),
-                        workspace_id: ws_id.clone(),
+                        workspace_id: to.ws_id.clone(),
                         workspace_role: ws_role.map(|r| r.as_str().to_owned()),
                         invited_by: caller.user_id().map(str::to_owned),
                         created_at: now,
@@ -192,10 +212,10 @@ impl Invitations<'_> {
                         accepted_at: None,
                         revoked_at: None,
                     };
-                    mails.push(self.invitation_email(&invitation, &org.name, ws_name.as_deref(), &inviter, &token));
-                    events.push(Entry {
-                        org_id: Some(org_id.clone()),
-                        workspace_id: ws_id.clone(),
+                    b.mails.push(self.invitation_email(&invitation, to.org_name, to.ws_name, &inviter, &token));
+                    b.events.push(Entry {
+                        org_id: Some(to.org_id.to_owned()),
+                        workspace_id: to.ws_id.clone(),
                         action: if existing.is_some() { Action::InvitationResent } else { Action::InvitationSent },
                         target_id: invitation.id.clone(),
                         before: None,
@@ -204,31 +224,15 @@ impl Invitations<'_> {
                     let id = invitation.id.clone();
                     let issued = Issued { invitation, token_hash: tokens::hash_secret(&token) };
                     match existing {
-                        Some(_) => reissued.push(issued),
-                        None => new_invitations.push(issued),
+                        Some(_) => b.reissued.push(issued),
+                        None => b.new_invitations.push(issued),
                     }
                     (Outcome::Invited, Some(id))
                 }
             };
-            results.push(InviteResult { email, outcome, invitation_id });
+            b.results.push(InviteResult { email, outcome, invitation_id });
         }
-        // Org memberships first: a workspace membership refers to its org membership.
-        members::insert_many(&mut tx, SqlScope::Org(&org_id), &org_id, &org_members, now).await?;
-        if let Some(ws) = &ws_id {
-            members::insert_many(&mut tx, SqlScope::Workspace(ws), &org_id, &ws_members, now).await?;
-        }
-        invitations::insert_many(&mut tx, &new_invitations).await?;
-        invitations::reissue_many(&mut tx, &reissued).await?;
-        lyceum_mail::enqueue_many(&mut tx, &mails, now).await?;
-        if events.is_empty() {
-            tx.unaudited("every address was already a member or not an address: nothing changed");
-        }
-        tx.record(&caller.audit_actor(), events, now);
-        tx.commit().await?;
-        if !mails.is_empty() {
-            self.wake_mailer();
-        }
-        Ok(results)
+        b
     }
 
     /// Decides, for each valid address, what the batch will do; reads only.
@@ -459,6 +463,69 @@ impl Invitations<'_> {
         inv.accepted_at = Some(now);
         Ok(inv)
     }
+}
+
+/// Where an invitation batch goes, and with which roles.
+struct BatchTarget<'a> {
+    org_id: &'a str,
+    org_name: &'a str,
+    ws_id: &'a Option<String>,
+    ws_name: Option<&'a str>,
+    /// The role as asked (for mails and events).
+    role: &'a str,
+    /// The organisation role granted, and the workspace role for a workspace batch.
+    roles: (OrgRole, Option<WorkspaceRole>),
+}
+
+/// Everything one invitation batch writes, gathered in address order, and each address's result.
+#[derive(Default)]
+struct Batch<'p> {
+    org_members: Vec<NewMember<'p>>,
+    ws_members: Vec<NewMember<'p>>,
+    new_invitations: Vec<Issued>,
+    reissued: Vec<Issued>,
+    mails: Vec<lyceum_mail::Envelope>,
+    events: Vec<Entry>,
+    results: Vec<InviteResult>,
+}
+
+/// The caller's right to invite with `role` at `scope`, under the organisation's lock: 404 unless
+/// visible, then the role (422), no escalation (403 `role_escalation`), and `members.invite`.
+async fn authorise_invite(
+    tx: &mut Change,
+    caller: &Caller,
+    scope: &Scope,
+    role: &str,
+) -> Result<(OrgRole, Option<WorkspaceRole>)> {
+    let access = visible_at(tx, Roles::Locked, caller, scope).await?;
+    let roles = match &scope.workspace_id {
+        Some(_) => {
+            let r = WorkspaceRole::parse(role)?;
+            rules::check_assign_workspace_role(&access, r)?;
+            (OrgRole::Guest, Some(r))
+        }
+        None => {
+            let r = OrgRole::parse(role)?;
+            rules::check_assign_org_role(&access, r)?;
+            (r, None)
+        }
+    };
+    scope.require(&access, Permission::MembersInvite)?;
+    Ok(roles)
+}
+
+/// Writes a built batch with multi-row statements: one statement per table and thousand rows
+/// rather than a few round trips per address. Org memberships first: a workspace membership
+/// refers to its org membership.
+async fn write_batch(tx: &mut Change, to: &BatchTarget<'_>, b: &Batch<'_>, now: i64) -> Result<()> {
+    members::insert_many(tx, SqlScope::Org(to.org_id), to.org_id, &b.org_members, now).await?;
+    if let Some(ws) = to.ws_id {
+        members::insert_many(tx, SqlScope::Workspace(ws), to.org_id, &b.ws_members, now).await?;
+    }
+    invitations::insert_many(tx, &b.new_invitations).await?;
+    invitations::reissue_many(tx, &b.reissued).await?;
+    lyceum_mail::enqueue_many(tx, &b.mails, now).await?;
+    Ok(())
 }
 
 fn member_added(org_id: &str, ws_id: &Option<String>, user_id: &str, email: &str, role: &str, status: &str) -> Entry {

@@ -164,13 +164,8 @@ mod tests {
     #[test]
     fn keys_are_forgotten_by_id_and_expire() {
         let c = CredentialCache::new();
-        let key = KeyRef {
-            id: "k1".into(),
-            org_id: "o".into(),
-            role: "owner".into(),
-            workspace_id: None,
-            created_by: "u".into(),
-        };
+        let (org, user) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+        let key = KeyRef::from_row("k1".into(), &org, "owner", None, &user).expect("a well-formed key");
         c.store_key("p", c.epoch(), CachedKey { key, secret_hash: "s".into(), expires_at: Some(50), read_at: 0 });
         assert!(c.key("p", 10).is_some());
         assert!(c.key("p", 50).is_none(), "expired");
