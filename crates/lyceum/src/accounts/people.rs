@@ -15,6 +15,7 @@ use crate::kernel::{
     anonymous_actor, conflict_on_unique, Caller, KeyRef, Origin, Principal, Result, ServiceError, UserRef,
 };
 use crate::security::{password, tokens};
+use crate::tenancy::queries::members::{OrgMembership, WorkspaceMembership};
 use crate::tenancy::queries::{invitations, members};
 
 crate::kernel::area!(
@@ -335,8 +336,8 @@ impl Accounts<'_> {
 /// (id, organisation id, name, role, status).
 pub struct Profile {
     pub user: UserRow,
-    pub organizations: Vec<(String, String, String, String)>,
-    pub workspaces: Vec<(String, String, String, String, String)>,
+    pub organizations: Vec<OrgMembership>,
+    pub workspaces: Vec<WorkspaceMembership>,
 }
 
 /// The fields of `PATCH /me`.

@@ -151,12 +151,12 @@ pub async fn me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<
         organizations: p
             .organizations
             .into_iter()
-            .map(|(id, name, role, status)| MyOrganization { id, name, role, status })
+            .map(|o| MyOrganization { id: o.id, name: o.name, role: o.role, status: o.status })
             .collect(),
         workspaces: p
             .workspaces
             .into_iter()
-            .map(|(id, organization_id, name, role, status)| MyWorkspace { id, organization_id, name, role, status })
+            .map(|w| MyWorkspace { id: w.id, organization_id: w.org_id, name: w.name, role: w.role, status: w.status })
             .collect(),
     }))
 }

@@ -5,10 +5,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::Response;
 use axum::Form;
+use lyceum_domain::Permission;
 use serde::Deserialize;
 
 use crate::accounts::api::people::session_cookie;
 use crate::accounts::people::{NewSession, SignupInput};
+use crate::kernel::whereabouts::Place;
 use crate::kernel::ServiceError;
 use crate::web::extract::{ClientOrigin, SessionToken};
 use crate::web::ui::form::{Empty, FieldErrors};
@@ -32,18 +34,19 @@ fn signed_in(state: &AppState, to: &str, session: &NewSession) -> Response {
 /// `/`: the first workspace for a signed-in person, else the login page.
 pub async fn home(State(state): State<AppState>, viewer: Result<Viewer, SignInFirst>) -> Response {
     let Ok(viewer) = viewer else { return redirect("/login") };
-    let me = match state.lyceum.accounts().me(&viewer.caller).await {
-        Ok(me) => me,
+    // The first workspace the person may open, from the one whereabouts read.
+    let first = match state.lyceum.whereabouts(&viewer.caller, Place::Nowhere).await {
+        Ok(w) => w.orgs.into_iter().find_map(|o| o.workspaces.into_iter().next()),
         Err(e) => return service_error_page(e),
     };
-    for (org, _, _, _) in &me.organizations {
-        if let Ok(list) = state.lyceum.orgs().list_workspaces(&viewer.caller, org).await {
-            if let Some(ws) = list.first() {
-                return redirect(&landing(&state, &viewer, &ws.id).await);
-            }
-        }
+    match first {
+        Some(ws) => redirect(&if ws.held.contains(Permission::MembersView) {
+            format!("/w/{}/members", ws.id)
+        } else {
+            format!("/w/{}", ws.id)
+        }),
+        None => redirect("/orgs/new"),
     }
-    redirect("/orgs/new")
 }
 
 /// Where a person lands in a workspace: its Members page when they may see it, else its dashboard.

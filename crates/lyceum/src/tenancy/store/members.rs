@@ -6,6 +6,25 @@ use crate::kernel::db::Backend;
 use crate::kernel::multi_row::{self, AnyQuery, Row};
 use crate::kernel::sql::Conn;
 
+/// One of a person's organisation memberships, with the organisation's name.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrgMembership {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// One of a person's workspace memberships, with the workspace's organisation and name.
+#[derive(Debug, Clone, FromRow)]
+pub struct WorkspaceMembership {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+}
+
 /// Which membership table a query is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
@@ -367,24 +386,24 @@ pub async fn insert_many(
 ) -> sqlx::Result<()> {
     match scope {
         Scope::Org(_) => {
-            let rows: Vec<_> = members.iter().map(|m| OrgMembership { org_id, m, now }).collect();
+            let rows: Vec<_> = members.iter().map(|m| OrgMemberRow { org_id, m, now }).collect();
             multi_row::insert(conn, &rows).await?;
         }
         Scope::Workspace(ws_id) => {
-            let rows: Vec<_> = members.iter().map(|m| WorkspaceMembership { ws_id, org_id, m, now }).collect();
+            let rows: Vec<_> = members.iter().map(|m| WorkspaceMemberRow { ws_id, org_id, m, now }).collect();
             multi_row::insert(conn, &rows).await?;
         }
     }
     Ok(())
 }
 
-struct OrgMembership<'a> {
+struct OrgMemberRow<'a> {
     org_id: &'a str,
     m: &'a NewMember<'a>,
     now: i64,
 }
 
-impl Row for OrgMembership<'_> {
+impl Row for OrgMemberRow<'_> {
     const TABLE: &'static str = "org_members";
     const COLUMNS: &'static [&'static str] = &["org_id", "user_id", "role", "status", "created_at", "updated_at"];
     const ON_CONFLICT: &'static str = "ON CONFLICT (org_id, user_id) DO NOTHING";
@@ -393,14 +412,14 @@ impl Row for OrgMembership<'_> {
     }
 }
 
-struct WorkspaceMembership<'a> {
+struct WorkspaceMemberRow<'a> {
     ws_id: &'a str,
     org_id: &'a str,
     m: &'a NewMember<'a>,
     now: i64,
 }
 
-impl Row for WorkspaceMembership<'_> {
+impl Row for WorkspaceMemberRow<'_> {
     const TABLE: &'static str = "workspace_members";
     const COLUMNS: &'static [&'static str] =
         &["workspace_id", "user_id", "org_id", "role", "status", "created_at", "updated_at"];
@@ -483,7 +502,7 @@ pub async fn accept_pending(conn: &mut Conn, user_id: &str, now: i64) -> sqlx::R
 }
 
 /// A user's organisations: (id, name, role, status).
-pub async fn orgs_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<(String, String, String, String)>> {
+pub async fn orgs_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<OrgMembership>> {
     sqlx::query_as(
         "SELECT o.id, o.name, m.role, m.status FROM org_members m JOIN organizations o ON o.id = m.org_id \
          WHERE m.user_id = $1 ORDER BY o.name, o.id",
@@ -494,10 +513,7 @@ pub async fn orgs_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<(S
 }
 
 /// A user's workspace memberships: (id, org id, name, role, status).
-pub async fn workspaces_of_user(
-    conn: &mut Conn,
-    user_id: &str,
-) -> sqlx::Result<Vec<(String, String, String, String, String)>> {
+pub async fn workspaces_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<WorkspaceMembership>> {
     sqlx::query_as(
         "SELECT w.id, w.org_id, w.name, m.role, m.status FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
          WHERE m.user_id = $1 ORDER BY w.name, w.id",
