@@ -12,7 +12,7 @@
 //! server both outlive it); both keep the ~10^4 single-row commits of delivery inside the time
 //! budget. Durability against power loss is `synchronous=FULL`/fsync's job, not this test's.
 //! A killed worker's claimed messages (at most 20) wait for their 15-minute lease to run out;
-//! rather than wait, the test ends the leases (`next_attempt_at = 0`) while the server is down.
+//! rather than wait, the test ends the leases (the `mail` jobs' `run_at = 0, leased_until = NULL`) while the server is down.
 //!
 //! `LYCEUM_TEST_DATABASE_URL=postgres://…` runs it on PostgreSQL (a schema of its own).
 //! Figures are printed (`cargo test --test crash -- --nocapture`). The harness's pieces (the
