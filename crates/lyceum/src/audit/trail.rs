@@ -9,9 +9,8 @@ use crate::kernel::access::{grant_of_user, org_access, resolve, visible_workspac
 use crate::kernel::audit_chain::{self, EventRow};
 use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::parse_rfc3339;
-use crate::kernel::scope::{access_at, Scope};
+use crate::kernel::scope::{access_at, scope_in_org};
 use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, KeyRole, Page, Principal, Result};
-use crate::tenancy::queries::orgs;
 
 crate::kernel::area!(
     /// The audit trail and the permission questions (permissions, check).
@@ -59,16 +58,7 @@ impl Audit<'_> {
             None => None,
         };
         let mut conn = self.pool.acquire().await?;
-        let scope = match &f.workspace_id {
-            Some(ws_id) => {
-                let ws = orgs::workspace(&mut conn, ws_id)
-                    .await?
-                    .filter(|w| w.org_id == org_id)
-                    .ok_or(DomainError::NotFound)?;
-                Scope::workspace(&ws.org_id, &ws.id)?
-            }
-            None => Scope::org(org_id)?,
-        };
+        let scope = scope_in_org(&mut conn, org_id, f.workspace_id.as_deref()).await?;
         access_at(&mut conn, self.cached(), caller, &scope, Permission::AuditView).await?;
         let limit = page_limit(f.limit);
         let q = store::ListQuery {

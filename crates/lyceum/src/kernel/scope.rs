@@ -8,6 +8,7 @@ use lyceum_domain::{Access, DomainError, Permission};
 
 use super::access::{org_access, workspace_access, Roles};
 use super::lazy::Db;
+use super::sql::Conn;
 use super::{Caller, Lyceum, Result};
 
 /// A scope as a request names it.
@@ -76,6 +77,22 @@ impl Lyceum {
             ScopeRef::Org(org) => Scope::org(org)?,
             ScopeRef::Workspace(ws) => Scope::workspace(&self.org_of_workspace(ws).await?, ws)?,
         })
+    }
+}
+
+/// The scope a request names as an organisation and, optionally, one of its workspaces (as the
+/// invitation and audit lists filter): 404 for a workspace that does not exist or belongs to
+/// another organisation.
+pub async fn scope_in_org(conn: &mut Conn, org_id: &str, workspace_id: Option<&str>) -> Result<Scope> {
+    match workspace_id {
+        Some(ws_id) => {
+            let ws = crate::tenancy::queries::orgs::workspace(conn, ws_id)
+                .await?
+                .filter(|w| w.org_id == org_id)
+                .ok_or(DomainError::NotFound)?;
+            Scope::workspace(&ws.org_id, &ws.id)
+        }
+        None => Scope::org(org_id),
     }
 }
 

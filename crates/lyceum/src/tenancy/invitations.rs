@@ -16,7 +16,7 @@ use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::change::Change;
 use crate::kernel::db::{new_id, now_ms, rfc3339};
-use crate::kernel::scope::{access_at, access_at_seeing, visible_at, Scope, ScopeRef};
+use crate::kernel::scope::{access_at, access_at_seeing, scope_in_org, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
 use crate::kernel::{Caller, Result};
 use crate::security::tokens;
@@ -404,16 +404,7 @@ impl Invitations<'_> {
         limit: Option<i64>,
     ) -> Result<crate::kernel::Page<InvitationRow>> {
         let mut conn = self.pool.acquire().await?;
-        let scope = match workspace_id {
-            Some(ws_id) => {
-                let ws = orgs::workspace(&mut conn, ws_id)
-                    .await?
-                    .filter(|w| w.org_id == org_id)
-                    .ok_or(DomainError::NotFound)?;
-                Scope::workspace(&ws.org_id, &ws.id)?
-            }
-            None => Scope::org(org_id)?,
-        };
+        let scope = scope_in_org(&mut conn, org_id, workspace_id).await?;
         access_at(&mut conn, self.cached(), caller, &scope, Permission::MembersInvite).await?;
         let after = cursor.map(|c| crate::kernel::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
         let limit = crate::kernel::page_limit(limit);
