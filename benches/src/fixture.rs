@@ -4,7 +4,8 @@
 use lyceum::accounts::queries::users;
 use lyceum::kernel::Lyceum;
 use lyceum::tenancy::queries::{members, orgs};
-use lyceum_domain::{OrgRole, WorkspaceRole};
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::{MemberRole, MemberStatus, OrgRole, Plan, WorkspaceRole};
 use uuid::Uuid;
 
 use crate::population::Population;
@@ -55,7 +56,7 @@ pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<(
     people.sort_unstable();
     people.dedup();
     for user in &people {
-        let (id, email) = (user.to_string(), format!("{user}@bench.test"));
+        let (id, email) = (UserId::from_uuid(*user), format!("{user}@bench.test"));
         let new = users::NewUser { id: &id, email: &email, name: "Bench", password_hash: "-", instance_admin: false };
         users::insert(&mut tx, &new, now).await?;
     }
@@ -64,9 +65,9 @@ pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<(
     org_ids.dedup();
     for org in &org_ids {
         let row = orgs::OrgRow {
-            id: org.to_string(),
+            id: OrgId::from_uuid(*org),
             name: "Bench".into(),
-            plan: "enterprise".into(),
+            plan: Plan::Enterprise,
             seats: 1_000_000,
             credit_pool: 0,
             created_at: now,
@@ -75,8 +76,8 @@ pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<(
     }
     for (ws, org) in &population.workspaces {
         let row = orgs::WorkspaceRow {
-            id: ws.to_string(),
-            org_id: org.to_string(),
+            id: WorkspaceId::from_uuid(*ws),
+            org_id: OrgId::from_uuid(*org),
             name: "Bench".into(),
             credit_limit: 0,
             credits_used: 0,
@@ -85,23 +86,16 @@ pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<(
         orgs::insert_workspace(&mut tx, &row).await?;
     }
     for (org, user, role) in &population.org_members {
-        let org = org.to_string();
-        members::insert(&mut tx, members::Scope::Org(&org), &org, &user.to_string(), role.as_str(), "accepted", now)
-            .await?;
+        let (org, user) = (OrgId::from_uuid(*org), UserId::from_uuid(*user));
+        let role = MemberRole::Org(*role);
+        members::insert(&mut tx, members::Scope::Org(&org), &org, &user, role, MemberStatus::Accepted, now).await?;
     }
     let org_of = population.org_of();
     for (ws, user, role) in &population.workspace_members {
-        let (org, ws) = (org_of[ws].to_string(), ws.to_string());
-        members::insert(
-            &mut tx,
-            members::Scope::Workspace(&ws),
-            &org,
-            &user.to_string(),
-            role.as_str(),
-            "accepted",
-            now,
-        )
-        .await?;
+        let (org, ws, user) = (OrgId::from_uuid(org_of[ws]), WorkspaceId::from_uuid(*ws), UserId::from_uuid(*user));
+        let role = MemberRole::Workspace(*role);
+        members::insert(&mut tx, members::Scope::Workspace(&ws), &org, &user, role, MemberStatus::Accepted, now)
+            .await?;
     }
     tx.commit().await?;
     Ok(())

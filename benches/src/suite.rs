@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use cedar_policy::Request;
 use lyceum::kernel::Lyceum;
+use lyceum_domain::id::{UserId, WorkspaceId};
 use lyceum_domain::Permission;
 
 use crate::agreement::{self, Tally};
@@ -28,7 +29,7 @@ pub struct Suite {
     cedar_requests: Vec<Request>,
     casbin: Casbin,
     casbin_requests: Vec<CasbinRequest>,
-    lyceum_requests: Vec<(String, Permission, String)>,
+    lyceum_requests: Vec<(UserId, Permission, WorkspaceId)>,
 }
 
 impl Suite {
@@ -43,8 +44,10 @@ impl Suite {
         let cedar_requests = queries.iter().map(|q| cedar.request(q)).collect();
         let casbin = Casbin::build(&population).await.context("building the casbin enforcer")?;
         let casbin_requests = queries.iter().map(Casbin::request).collect();
-        let lyceum_requests =
-            queries.iter().map(|q| (q.user.to_string(), q.permission, q.workspace.to_string())).collect();
+        let lyceum_requests = queries
+            .iter()
+            .map(|q| (UserId::from_uuid(q.user), q.permission, WorkspaceId::from_uuid(q.workspace)))
+            .collect();
         let mut suite = Suite {
             lyceum,
             population,
@@ -118,7 +121,7 @@ impl Suite {
         self.lyceum.caches.grants.may(q.user, q.permission, q.workspace)
     }
 
-    /// `Lyceum::may` with a warm cache (string ids parsed, then the hot path).
+    /// `Lyceum::may` with a warm cache (typed ids turned into cache keys, then the hot path).
     pub async fn hot_async(&self, i: usize) -> bool {
         let (user, permission, ws) = &self.lyceum_requests[i];
         matches!(self.lyceum.may(user, *permission, ws).await, Ok(true))

@@ -73,6 +73,11 @@ macro_rules! typed_ids {
                 self.0
             }
 
+            /// The id of a `uuid::Uuid` (its canonical spelling).
+            pub fn from_uuid(u: uuid::Uuid) -> Self {
+                $name(u.hyphenated().to_string())
+            }
+
             /// The id as a `uuid::Uuid` (for keys that want 16 bytes rather than 36).
             pub fn to_uuid(&self) -> uuid::Uuid {
                 // Canonical text always parses; the nil UUID is unreachable.
@@ -96,6 +101,13 @@ macro_rules! typed_ids {
             type Err = InvalidId;
             fn from_str(s: &str) -> Result<Self, InvalidId> {
                 $name::parse(s).ok_or(InvalidId)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                $name::from_string(s).ok_or(InvalidId)
             }
         }
 

@@ -22,5 +22,5 @@ pub use lifecycle::{
     AssignmentStatus, AttemptStatus, CourseFilter, CourseStatus, InvoiceStatus, LeaseStatus, Lifecycle,
 };
 pub use permission::{Access, Grant, Permission, PermissionSet};
-pub use role::{MemberStatus, OrgRole, Plan, WorkspaceRole};
+pub use role::{MemberRole, MemberStatus, OrgRole, Plan, WorkspaceRole};
 pub use status::{ApiKeyState, InvitationStatus, PrincipalKind};

@@ -42,6 +42,13 @@ macro_rules! named_enum {
             }
         }
 
+        impl TryFrom<String> for $name {
+            type Error = $crate::DomainError;
+            fn try_from(s: String) -> Result<Self, $crate::DomainError> {
+                $name::parse(&s)
+            }
+        }
+
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())

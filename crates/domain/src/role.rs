@@ -57,3 +57,43 @@ mod tests {
         }
     }
 }
+
+/// A member's role in the scope it was read from: an organisation role in an organisation's
+/// member list, a workspace role in a workspace's. Answered as its plain name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberRole {
+    Org(OrgRole),
+    Workspace(WorkspaceRole),
+}
+
+impl MemberRole {
+    /// An organisation role from its API spelling.
+    pub fn parse_org(s: &str) -> Result<MemberRole, crate::DomainError> {
+        OrgRole::parse(s).map(MemberRole::Org)
+    }
+
+    /// A workspace role from its API spelling.
+    pub fn parse_workspace(s: &str) -> Result<MemberRole, crate::DomainError> {
+        WorkspaceRole::parse(s).map(MemberRole::Workspace)
+    }
+
+    /// The API spelling of the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Org(r) => r.as_str(),
+            MemberRole::Workspace(r) => r.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for MemberRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for MemberRole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}

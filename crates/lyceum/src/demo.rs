@@ -2,11 +2,13 @@
 //! people who have not signed in yet (Pending), and invitations waiting for an answer.
 
 use crate::accounts::queries::users::{self, NewUser};
-use crate::kernel::db::{new_id, now_ms};
+use crate::kernel::db::now_ms;
 use crate::kernel::scope::ScopeRef;
 use crate::kernel::{Caller, Lyceum, Origin, Principal, UserRef};
 use crate::security::password;
 use crate::tenancy::orgs::NewOrg;
+use lyceum_domain::id::UserId;
+use lyceum_domain::{MemberRole, WorkspaceRole};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "lyceum demo password";
@@ -38,7 +40,7 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let now = now_ms();
     let mut ids = Vec::new();
     for (email, name) in PEOPLE {
-        let id = new_id();
+        let id = UserId::new();
         users::insert(&mut conn, &NewUser { id: &id, email, name, password_hash: &hash, instance_admin: false }, now)
             .await?;
         ids.push(id);
@@ -70,14 +72,15 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let sales = lyceum.orgs().create_workspace(&owner, &org.org.id, "Sales Academy", 4_000).await?;
     let eng = lyceum.orgs().create_workspace(&owner, &org.org.id, "Engineering Onboarding", 3_000).await?;
     let org_id = org.org.id.clone();
-    let invite = |target: ScopeRef<'static>, emails: &[&str], role: &'static str| {
+    let invite = async |target: ScopeRef<'_>, emails: &[&str], role: &str| -> crate::kernel::Result<()> {
         let emails: Vec<String> = emails.iter().map(|s| (*s).to_owned()).collect();
-        let owner = owner.clone();
-        async move { lyceum.invitations().invite(&owner, target, &emails, role).await }
+        let role = match target {
+            ScopeRef::Org(_) => MemberRole::parse_org(role)?,
+            ScopeRef::Workspace(_) => MemberRole::parse_workspace(role)?,
+        };
+        lyceum.invitations().invite(&owner, target, &emails, role).await.map(|_| ())
     };
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let (org_t, main_t, sales_t, eng_t) =
-        (leak(org_id.clone()), leak(main_ws), leak(sales.id.clone()), leak(eng.id.clone()));
+    let (org_t, main_t, sales_t, eng_t) = (&org_id, &main_ws, &sales.id, &eng.id);
     invite(ScopeRef::Org(org_t), &["oscar@demo.lyceum.test"], "editor").await?;
     invite(ScopeRef::Org(org_t), &["vera@demo.lyceum.test"], "viewer").await?;
     invite(ScopeRef::Org(org_t), &["gail@demo.lyceum.test"], "guest").await?;
@@ -91,7 +94,8 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     invite(ScopeRef::Org(org_t), &["cfo@example.com"], "viewer").await?;
     // Rita reviews in Sales (her invitation made her a trainer there first).
     let rita = ids[5].clone();
-    lyceum.members().change_role(&owner, ScopeRef::Workspace(sales_t), &rita, "reviewer").await?;
+    let reviewer = MemberRole::Workspace(WorkspaceRole::Reviewer);
+    lyceum.members().change_role(&owner, ScopeRef::Workspace(sales_t), &rita, reviewer).await?;
     println!("demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces and {} people", PEOPLE.len());
     println!("sign in as {DEMO_OWNER} with the password '{DEMO_PASSWORD}' (every demo account uses it)");
     Ok(())

@@ -1,6 +1,7 @@
 //! API keys: created by organisation owners (shown once), listed without secrets, revoked with
 //! immediate effect. A key's role is checked against its creator's like any role assignment.
 
+use lyceum_domain::id::{ApiKeyId, OrgId, WorkspaceId};
 use lyceum_domain::text::parse_name;
 use lyceum_domain::{rules, DomainError, OrgRole, Permission, WorkspaceRole};
 use serde_json::json;
@@ -8,8 +9,8 @@ use serde_json::json;
 use crate::accounts::store::api_keys::{self, ApiKeyRow};
 use crate::kernel::access::{org_access, resolve, Roles};
 use crate::kernel::audit_chain::{Action, Entry};
-use crate::kernel::db::{new_id, now_ms, parse_rfc3339, rfc3339};
-use crate::kernel::{Caller, Result};
+use crate::kernel::db::{now_ms, parse_rfc3339, rfc3339};
+use crate::kernel::{Caller, KeyRole, Result};
 use crate::security::tokens;
 use crate::tenancy::queries::orgs;
 
@@ -19,6 +20,8 @@ crate::kernel::area!(
     api_keys
 );
 
+/// A key to create, as the request gave it (its role and workspace are parsed here: a workspace
+/// id that names no workspace of the organisation is a 404).
 pub struct NewKey {
     pub name: String,
     pub role: String,
@@ -28,7 +31,7 @@ pub struct NewKey {
 
 impl ApiKeys<'_> {
     /// Creates a key; returns the row and the secret, which is never shown again.
-    pub async fn create_api_key(&self, caller: &Caller, org_id: &str, input: NewKey) -> Result<(ApiKeyRow, String)> {
+    pub async fn create_api_key(&self, caller: &Caller, org_id: &OrgId, input: NewKey) -> Result<(ApiKeyRow, String)> {
         let name = parse_name("name", &input.name)?;
         let now = now_ms();
         let expires_at = match &input.expires_at {
@@ -47,26 +50,30 @@ impl ApiKeys<'_> {
         // Only a person makes keys; a foreign organisation is not found first (rule 4).
         let person = caller.person()?.clone();
         access.require_in_org(Permission::ApiKeysManage)?;
-        match &input.workspace_id {
+        let role = match &input.workspace_id {
             Some(ws_id) => {
-                orgs::workspace(&mut tx, ws_id).await?.filter(|w| w.org_id == org_id).ok_or(DomainError::NotFound)?;
-                let access = resolve(&mut tx, Roles::Locked, caller, org_id, Some(ws_id)).await?;
-                rules::check_assign_workspace_role(&access, WorkspaceRole::parse(&input.role)?)?;
+                let ws_id = WorkspaceId::parse(ws_id).ok_or(DomainError::NotFound)?;
+                orgs::workspace(&mut tx, &ws_id).await?.filter(|w| &w.org_id == org_id).ok_or(DomainError::NotFound)?;
+                let access = resolve(&mut tx, Roles::Locked, caller, org_id, Some(&ws_id)).await?;
+                let role = WorkspaceRole::parse(&input.role)?;
+                rules::check_assign_workspace_role(&access, role)?;
+                KeyRole::Workspace(ws_id, role)
             }
             None => {
                 let access = resolve(&mut tx, Roles::Locked, caller, org_id, None).await?;
-                rules::check_assign_org_role(&access, OrgRole::parse(&input.role)?)?;
+                let role = OrgRole::parse(&input.role)?;
+                rules::check_assign_org_role(&access, role)?;
+                KeyRole::Org(role)
             }
-        }
+        };
         let secret = tokens::new_api_key();
         let row = ApiKeyRow {
-            id: new_id(),
-            org_id: org_id.to_owned(),
+            id: ApiKeyId::new(),
+            org_id: org_id.clone(),
             name,
             prefix: secret.prefix,
             secret_hash: secret.hash,
-            role: input.role,
-            workspace_id: input.workspace_id,
+            role,
             created_by: person.id,
             created_at: now,
             expires_at,
@@ -75,13 +82,13 @@ impl ApiKeys<'_> {
         };
         api_keys::insert(&mut tx, &row).await?;
         let entry = Entry {
-            org_id: Some(org_id.to_owned()),
-            workspace_id: row.workspace_id.clone(),
+            org_id: Some(org_id.to_string()),
+            workspace_id: row.role.workspace_id().map(WorkspaceId::to_string),
             action: Action::ApiKeyCreated,
-            target_id: row.id.clone(),
+            target_id: row.id.to_string(),
             before: None,
             after: Some(
-                json!({"name": row.name, "prefix": row.prefix, "role": row.role, "expires_at": row.expires_at.map(rfc3339)}),
+                json!({"name": row.name, "prefix": row.prefix, "role": row.role.role_name(), "expires_at": row.expires_at.map(rfc3339)}),
             ),
         };
         tx.record(&caller.audit_actor(), vec![entry], now);
@@ -90,14 +97,14 @@ impl ApiKeys<'_> {
     }
 
     /// The organisation's keys (never their secrets).
-    pub async fn list_api_keys(&self, caller: &Caller, org_id: &str) -> Result<Vec<ApiKeyRow>> {
+    pub async fn list_api_keys(&self, caller: &Caller, org_id: &OrgId) -> Result<Vec<ApiKeyRow>> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
         Ok(api_keys::list(&mut conn, org_id).await?)
     }
 
     /// Revokes a key: the very next request with it is refused.
-    pub async fn revoke_api_key(&self, caller: &Caller, org_id: &str, key_id: &str) -> Result<()> {
+    pub async fn revoke_api_key(&self, caller: &Caller, org_id: &OrgId, key_id: &ApiKeyId) -> Result<()> {
         let mut tx = self.begin_org_change(org_id).await?;
         org_access(&mut tx, Roles::Locked, caller, org_id).await?.require_in_org(Permission::ApiKeysManage)?;
         let key = api_keys::by_id(&mut tx, org_id, key_id).await?.ok_or(DomainError::NotFound)?;
@@ -107,10 +114,10 @@ impl ApiKeys<'_> {
             return Err(DomainError::Conflict("this key is already revoked".into()).into());
         }
         let entry = Entry {
-            org_id: Some(org_id.to_owned()),
-            workspace_id: key.workspace_id.clone(),
+            org_id: Some(org_id.to_string()),
+            workspace_id: key.role.workspace_id().map(WorkspaceId::to_string),
             action: Action::ApiKeyRevoked,
-            target_id: key.id.clone(),
+            target_id: key.id.to_string(),
             before: Some(json!({"name": key.name, "prefix": key.prefix})),
             after: Some(json!({"revoked_at": rfc3339(now)})),
         };

@@ -1,6 +1,7 @@
 //! Accounts: signup (optionally through an invitation), login, logout, sessions, API-key
 //! authentication, and the caller's own profile.
 
+use lyceum_domain::id::UserId;
 use lyceum_domain::text::{check_new_password, parse_name, parse_username};
 use lyceum_domain::{DomainError, Email, InvitationStatus};
 use serde_json::json;
@@ -9,7 +10,7 @@ use crate::accounts::store::users::{NewUser, UserRow};
 use crate::accounts::store::{api_keys, sessions, users};
 use crate::kernel::audit_chain::{self, Action, Entry};
 use crate::kernel::caches::credentials::{CachedKey, CachedSession, REVALIDATE_MS};
-use crate::kernel::db::{new_id, now_ms};
+use crate::kernel::db::now_ms;
 use crate::kernel::sql::Conn;
 use crate::kernel::{
     anonymous_actor, conflict_on_unique, Caller, KeyRef, Origin, Principal, Result, ServiceError, UserRef,
@@ -43,12 +44,17 @@ fn user_ref(u: &UserRow) -> UserRef {
 
 /// The audit actor for a person acting before they hold a session (signup, login).
 fn user_actor(u: &UserRow, origin: &Origin) -> audit_chain::Actor {
-    audit_chain::Actor { kind: "user", id: Some(u.id.clone()), email: Some(u.email.clone()), ..anonymous_actor(origin) }
+    audit_chain::Actor {
+        kind: "user",
+        id: Some(u.id.to_string()),
+        email: Some(u.email.clone()),
+        ..anonymous_actor(origin)
+    }
 }
 
 /// An event about a user account in the instance chain.
 fn account_event(action: Action, u: &UserRow, after: Option<serde_json::Value>) -> Entry {
-    Entry { org_id: None, workspace_id: None, action, target_id: u.id.clone(), before: None, after }
+    Entry { org_id: None, workspace_id: None, action, target_id: u.id.to_string(), before: None, after }
 }
 
 fn user_json(u: &UserRow) -> serde_json::Value {
@@ -56,7 +62,7 @@ fn user_json(u: &UserRow) -> serde_json::Value {
 }
 
 impl Accounts<'_> {
-    async fn start_session(&self, conn: &mut Conn, user_id: &str, now: i64) -> Result<NewSession> {
+    async fn start_session(&self, conn: &mut Conn, user_id: &UserId, now: i64) -> Result<NewSession> {
         let token = tokens::random_token();
         let expires = now + self.settings.session_absolute_ms;
         sessions::insert(conn, &tokens::hash_secret(&token), user_id, now, expires).await?;
@@ -89,7 +95,7 @@ impl Accounts<'_> {
         let hash = password::hash(input.password).await?;
         let now = now_ms();
         let user = UserRow {
-            id: new_id(),
+            id: UserId::new(),
             email: email.to_string(),
             name,
             username: None,
@@ -171,10 +177,10 @@ impl Accounts<'_> {
         let actor = user_actor(&user, origin);
         let mut events = vec![account_event(Action::AuthLoggedIn, &user, None)];
         events.extend(accepted_in.into_iter().map(|org| Entry {
-            org_id: Some(org),
+            org_id: Some(org.to_string()),
             workspace_id: None,
             action: Action::MemberAccepted,
-            target_id: user.id.clone(),
+            target_id: user.id.to_string(),
             before: Some(json!({"status": "pending"})),
             after: Some(json!({"status": "accepted"})),
         }));
@@ -202,7 +208,9 @@ impl Accounts<'_> {
         }
         let epoch = self.caches.credentials.epoch();
         let mut conn = self.pool.acquire().await?;
-        let Some((user_id, mut last_seen, expires_at)) = sessions::find_live(&mut conn, &hash, now).await? else {
+        let Some(sessions::LiveSession { user_id, last_seen_at: mut last_seen, expires_at }) =
+            sessions::find_live(&mut conn, &hash, now).await?
+        else {
             return Ok(None);
         };
         if now - last_seen > self.settings.session_idle_ms {
@@ -241,10 +249,7 @@ impl Accounts<'_> {
         if row.last_used_at.is_none_or(|t| now - t > REVALIDATE_MS) {
             api_keys::touch(&mut conn, &row.id, now).await?;
         }
-        let Some(key) = KeyRef::from_row(row.id, &row.org_id, &row.role, row.workspace_id.as_deref(), &row.created_by)
-        else {
-            return Ok(None);
-        };
+        let key = KeyRef { id: row.id, org_id: row.org_id, role: row.role, created_by: row.created_by };
         let cached =
             CachedKey { key: key.clone(), secret_hash: row.secret_hash, expires_at: row.expires_at, read_at: now };
         self.caches.credentials.store_key(prefix, epoch, cached);
@@ -319,7 +324,7 @@ impl Accounts<'_> {
             org_id: None,
             workspace_id: None,
             action: Action::UserUpdated,
-            target_id: after.id.clone(),
+            target_id: after.id.to_string(),
             before: Some(user_json(&before)),
             after: Some(after_json),
         };
@@ -352,7 +357,7 @@ pub struct ProfileChange {
 
 impl Accounts<'_> {
     /// Creates an instance administrator, or promotes the existing account with that email.
-    pub async fn create_instance_admin(&self, email: &str, name: &str, password_given: String) -> Result<String> {
+    pub async fn create_instance_admin(&self, email: &str, name: &str, password_given: String) -> Result<UserId> {
         let email = Email::parse(email)?;
         let name = parse_name("name", name)?;
         let now = now_ms();
@@ -373,7 +378,7 @@ impl Accounts<'_> {
                 u.id
             }
             (None, Some(hash)) => {
-                let id = new_id();
+                let id = UserId::new();
                 let new_user =
                     NewUser { id: &id, email: email.as_str(), name: &name, password_hash: &hash, instance_admin: true };
                 users::insert(&mut tx, &new_user, now).await?;
@@ -386,7 +391,7 @@ impl Accounts<'_> {
             org_id: None,
             workspace_id: None,
             action: Action::AdminCreated,
-            target_id: id.clone(),
+            target_id: id.to_string(),
             before: None,
             after: Some(json!({"email": email.as_str(), "instance_admin": true})),
         };

@@ -2,6 +2,8 @@
 //! and verifying are the kernel's: `kernel::audit_chain`.)
 
 use crate::kernel::audit_chain::{EventRow, COLUMNS};
+use lyceum_domain::id::{OrgId, WorkspaceId};
+
 use crate::kernel::sql::Conn;
 
 /// Filters of the audit list.
@@ -9,7 +11,7 @@ use crate::kernel::sql::Conn;
 pub struct ListQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub before_seq: Option<i64>,
@@ -17,7 +19,7 @@ pub struct ListQuery {
 }
 
 /// An organisation's events, newest first; `limit + 1` rows so the caller knows if more follow.
-pub async fn list(conn: &mut Conn, org_id: &str, q: &ListQuery) -> sqlx::Result<Vec<EventRow>> {
+pub async fn list(conn: &mut Conn, org_id: &OrgId, q: &ListQuery) -> sqlx::Result<Vec<EventRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_events WHERE chain = $1 \
          AND ($2 = '' OR actor_id = $2 OR actor_email = $2) \
@@ -29,12 +31,12 @@ pub async fn list(conn: &mut Conn, org_id: &str, q: &ListQuery) -> sqlx::Result<
     );
     let action = q.action.clone().unwrap_or_default();
     sqlx::query_as(&sql)
-        .bind(org_id)
+        .bind(org_id.as_str())
         .bind(q.actor.clone().unwrap_or_default())
         .bind(&action)
         // A family is a literal prefix: `%` and `_` in the filter are not wildcards.
         .bind(format!("{}.%", action.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
-        .bind(q.workspace_id.clone().unwrap_or_default())
+        .bind(q.workspace_id.as_ref().map_or("", WorkspaceId::as_str))
         .bind(q.from.unwrap_or(i64::MIN))
         .bind(q.to.unwrap_or(i64::MAX))
         .bind(q.before_seq.unwrap_or(i64::MAX))

@@ -1,13 +1,13 @@
 //! Reading the audit trail (organisation owners; a workspace's owners for that workspace), and
 //! access checks answered from the permission engine.
 
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
 use lyceum_domain::{Access, DomainError, Grant, Permission};
 
 use super::store;
 use crate::accounts::queries::users;
 use crate::kernel::access::{grant_of_user, org_access, resolve, visible_workspace};
 use crate::kernel::audit_chain::{self, EventRow};
-use crate::kernel::caches::grants::canonical_uuid;
 use crate::kernel::db::parse_rfc3339;
 use crate::kernel::scope::{access_at, scope_in_org};
 use crate::kernel::{decode_cursor, encode_cursor, page_limit, Caller, KeyRole, Page, Principal, Result};
@@ -45,7 +45,7 @@ fn parse_time(field: &str, s: &Option<String>) -> Result<Option<i64>> {
 
 impl Audit<'_> {
     /// Events of an organisation, newest first.
-    pub async fn list_audit(&self, caller: &Caller, org_id: &str, f: AuditFilter) -> Result<Page<EventRow>> {
+    pub async fn list_audit(&self, caller: &Caller, org_id: &OrgId, f: AuditFilter) -> Result<Page<EventRow>> {
         let from = parse_time("from", &f.from)?;
         let to = parse_time("to", &f.to)?;
         let before_seq = match &f.cursor {
@@ -57,15 +57,18 @@ impl Audit<'_> {
             ),
             None => None,
         };
+        // A workspace filter that is not an id names no workspace (404, like one that is not found).
+        let workspace_id =
+            f.workspace_id.as_deref().map(|w| WorkspaceId::parse(w).ok_or(DomainError::NotFound)).transpose()?;
         let mut conn = self.pool.acquire().await?;
-        let scope = scope_in_org(&mut conn, org_id, f.workspace_id.as_deref()).await?;
+        let scope = scope_in_org(&mut conn, org_id, workspace_id.as_ref()).await?;
         access_at(&mut conn, self.cached(), caller, &scope, Permission::AuditView).await?;
         let limit = page_limit(f.limit);
         let q = store::ListQuery {
             // Emails are stored lower-cased, actions are lower case: filters compare the same way.
             actor: f.actor.map(|a| if a.contains('@') { a.trim().to_lowercase() } else { a }),
             action: f.action.map(|a| a.trim().to_lowercase()),
-            workspace_id: f.workspace_id,
+            workspace_id,
             from,
             to,
             before_seq,
@@ -79,8 +82,8 @@ impl Audit<'_> {
     pub async fn permissions(
         &self,
         caller: &Caller,
-        ws_id: &str,
-        user_id: Option<&str>,
+        ws_id: &WorkspaceId,
+        user_id: Option<&UserId>,
     ) -> Result<EffectivePermissions> {
         let mut conn = self.pool.acquire().await?;
         let (ws, access) = visible_workspace(&mut conn, self.cached(), caller, ws_id).await?;
@@ -113,26 +116,27 @@ impl Audit<'_> {
     pub async fn check(
         &self,
         caller: &Caller,
-        org_id: &str,
+        org_id: &OrgId,
         user_id: &str,
         permission: &str,
         workspace_id: Option<&str>,
     ) -> Result<(bool, Vec<String>)> {
         let permission = Permission::parse(permission)?;
+        // The subject and workspace are as the request gave them: a workspace that is not an id
+        // is not found; a person who is not an id holds no role.
+        let workspace_id = workspace_id.map(|w| WorkspaceId::parse(w).ok_or(DomainError::NotFound)).transpose()?;
         // Every lookup below is answered from the caches when it can: a hit takes no connection.
         let mut db = self.lazy_conn();
         org_access(&mut db, self.cached(), caller, org_id).await?.require_in_org(Permission::OrgManage)?;
-        if let Some(ws) = workspace_id {
-            let ws = canonical_uuid(ws).ok_or(DomainError::NotFound)?;
-            let in_org = match (self.workspace_org(&mut db, ws).await?, canonical_uuid(org_id)) {
-                (Some(owner), Some(org)) => owner == org,
-                _ => false,
-            };
-            if !in_org {
+        if let Some(ws) = &workspace_id {
+            if self.workspace_org(&mut db, ws).await?.as_ref() != Some(org_id) {
                 return Err(DomainError::NotFound.into());
             }
         }
-        let grant = grant_of_user(&mut db, self.cached(), org_id, workspace_id, user_id, false).await?;
+        let Some(user_id) = UserId::parse(user_id) else {
+            return Ok(decide(Grant::default(), permission, workspace_id.is_some()));
+        };
+        let grant = grant_of_user(&mut db, self.cached(), org_id, workspace_id.as_ref(), &user_id, false).await?;
         Ok(decide(grant, permission, workspace_id.is_some()))
     }
 

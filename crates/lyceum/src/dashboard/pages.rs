@@ -1,10 +1,12 @@
 //! The workspace dashboard: who is here and what the viewer may do.
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use lyceum_domain::id::WorkspaceId;
 use lyceum_domain::{Permission, PermissionSet};
 
 use crate::kernel::whereabouts::Place;
@@ -30,7 +32,7 @@ struct Dashboard {
 }
 
 /// The workspace dashboard: who is here and what the viewer may do.
-pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): Path<String>) -> Response {
+pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, PagePath(ws): PagePath<WorkspaceId>) -> Response {
     let lyceum = &state.lyceum;
     let run = async {
         let shell = Shell::build(lyceum, &viewer, "Dashboard", Place::Workspace(&ws), "dashboard").await?;
@@ -47,7 +49,7 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Path(ws): 
         } else {
             (0, false)
         };
-        let org = shell.org_id.clone().unwrap_or_default();
+        let org = shell.org_id.clone().ok_or(lyceum_domain::DomainError::NotFound)?;
         let ws_row = lyceum.orgs().list_workspaces(&viewer.caller, &org).await?.into_iter().find(|w| w.id == ws);
         let (credit_limit, credits_used) = ws_row.map_or((0, 0), |w| (w.credit_limit, w.credits_used));
         Ok::<_, crate::kernel::ServiceError>(Dashboard {

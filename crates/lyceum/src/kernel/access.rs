@@ -1,11 +1,10 @@
 //! Resolving what a caller may do: the caller's roles in an organisation (and workspace) turned
 //! into an `Access` for the domain's permission engine. Nothing else decides permissions.
 
-use lyceum_domain::{Access, DomainError, Grant, OrgRole, Permission, WorkspaceRole};
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::{Access, DomainError, Grant, Permission};
 
-use uuid::Uuid;
-
-use super::caches::grants::{canonical_uuid, GrantCache, UserRoles};
+use super::caches::grants::{GrantCache, UserRoles};
 use super::lazy::Db;
 use super::{Caller, KeyRef, KeyRole, Principal, Result};
 use crate::accounts::queries::users;
@@ -26,13 +25,14 @@ pub enum Roles<'a> {
 pub async fn grant_of_user(
     db: &mut impl Db,
     roles: Roles<'_>,
-    org_id: &str,
-    workspace_id: Option<&str>,
-    user_id: &str,
+    org_id: &OrgId,
+    workspace_id: Option<&WorkspaceId>,
+    user_id: &UserId,
     instance_admin: bool,
 ) -> Result<Grant> {
-    if let (Roles::Cached(cache), Some(org), Some(user)) = (roles, canonical_uuid(org_id), canonical_uuid(user_id)) {
-        let ws = workspace_key(workspace_id);
+    if let Roles::Cached(cache) = roles {
+        let (org, user) = (org_id.to_uuid(), user_id.to_uuid());
+        let ws = workspace_id.map(WorkspaceId::to_uuid);
         let found = match cache.with_roles(org, user, |r| r.grant(ws, instance_admin)) {
             Ok(grant) => grant,
             Err(miss) => {
@@ -45,25 +45,23 @@ pub async fn grant_of_user(
         return Ok(found);
     }
     let conn = db.conn().await?;
-    let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
+    let org_role = members::org_role(conn, org_id, user_id).await?;
     let workspace_role = match (workspace_id, org_role) {
-        (Some(ws), Some(_)) => {
-            members::workspace_role(conn, ws, user_id).await?.and_then(|r| WorkspaceRole::parse(&r).ok())
-        }
+        (Some(ws), Some(_)) => members::workspace_role(conn, ws, user_id).await?,
         _ => None,
     };
     Ok(Grant { org_role, workspace_role, instance_admin })
 }
 
 /// Everything the cache keeps about one user in one organisation: three indexed reads.
-pub async fn load_user_roles(conn: &mut Conn, org_id: &str, user_id: &str) -> Result<UserRoles> {
+pub async fn load_user_roles(conn: &mut Conn, org_id: &OrgId, user_id: &UserId) -> Result<UserRoles> {
     let admin = users::by_id(conn, user_id).await?.is_some_and(|u| u.instance_admin != 0);
-    let org_role = members::org_role(conn, org_id, user_id).await?.and_then(|r| OrgRole::parse(&r).ok());
+    let org_role = members::org_role(conn, org_id, user_id).await?;
     let workspaces = match org_role {
         Some(_) => members::workspace_roles_in_org(conn, org_id, user_id)
             .await?
             .into_iter()
-            .filter_map(|(ws, role)| Some((Uuid::parse_str(&ws).ok()?, WorkspaceRole::parse(&role).ok()?)))
+            .map(|(ws, role)| (ws.to_uuid(), role))
             .collect(),
         None => Vec::new(),
     };
@@ -76,15 +74,15 @@ pub async fn resolve(
     db: &mut impl Db,
     roles: Roles<'_>,
     caller: &Caller,
-    org_id: &str,
-    workspace_id: Option<&str>,
+    org_id: &OrgId,
+    workspace_id: Option<&WorkspaceId>,
 ) -> Result<Access> {
     match &caller.principal {
         Principal::User(u) => {
             Ok(Access::Person(grant_of_user(db, roles, org_id, workspace_id, &u.id, u.instance_admin).await?))
         }
         Principal::Key(k) => {
-            if k.org_id.as_str() != org_id {
+            if &k.org_id != org_id {
                 return Ok(Access::Person(Grant::default()));
             }
             let key = key_grant(k, workspace_id);
@@ -92,10 +90,10 @@ pub async fn resolve(
                 // The cached roles carry the creator's instance-admin flag.
                 Roles::Cached(_) => false,
                 Roles::Locked => {
-                    users::by_id(db.conn().await?, k.created_by.as_str()).await?.is_some_and(|u| u.instance_admin != 0)
+                    users::by_id(db.conn().await?, &k.created_by).await?.is_some_and(|u| u.instance_admin != 0)
                 }
             };
-            let creator = grant_of_user(db, roles, org_id, workspace_id, k.created_by.as_str(), admin).await?;
+            let creator = grant_of_user(db, roles, org_id, workspace_id, &k.created_by, admin).await?;
             Ok(Access::Key { key, creator })
         }
     }
@@ -103,22 +101,17 @@ pub async fn resolve(
 
 /// What an API key's own role grants, at organisation scope or in `workspace_id` (before it is
 /// capped by its creator's grant).
-fn key_grant(k: &KeyRef, workspace_id: Option<&str>) -> Grant {
+fn key_grant(k: &KeyRef, workspace_id: Option<&WorkspaceId>) -> Grant {
     match &k.role {
         KeyRole::Workspace(kw, role) => {
-            Grant { workspace_role: (workspace_id == Some(kw.as_str())).then_some(*role), ..Grant::default() }
+            Grant { workspace_role: (workspace_id == Some(kw)).then_some(*role), ..Grant::default() }
         }
         KeyRole::Org(role) => Grant { org_role: Some(*role), ..Grant::default() },
     }
 }
 
-/// A workspace id as a cache key; one that is not canonical can match no workspace.
-fn workspace_key(workspace_id: Option<&str>) -> Option<Uuid> {
-    workspace_id.map(|w| canonical_uuid(w).unwrap_or(Uuid::nil()))
-}
-
 /// Access to an organisation the caller must be able to see; otherwise it does not exist for them.
-pub async fn org_access(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, org_id: &str) -> Result<Access> {
+pub async fn org_access(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, org_id: &OrgId) -> Result<Access> {
     let access = resolve(db, roles, caller, org_id, None).await?;
     if !access.sees_org() {
         return Err(DomainError::NotFound.into());
@@ -131,8 +124,8 @@ pub async fn workspace_access(
     db: &mut impl Db,
     roles: Roles<'_>,
     caller: &Caller,
-    org_id: &str,
-    ws_id: &str,
+    org_id: &OrgId,
+    ws_id: &WorkspaceId,
 ) -> Result<Access> {
     let access = resolve(db, roles, caller, org_id, Some(ws_id)).await?;
     if !access.sees_org() || !access.may_in_workspace(Permission::WorkspaceView) {
@@ -146,7 +139,7 @@ pub async fn visible_workspace(
     db: &mut impl Db,
     roles: Roles<'_>,
     caller: &Caller,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
 ) -> Result<(WorkspaceRow, Access)> {
     let ws =
         crate::tenancy::queries::orgs::workspace(db.conn().await?, workspace_id).await?.ok_or(DomainError::NotFound)?;
@@ -158,29 +151,25 @@ impl super::Lyceum {
     /// May `user_id` do `permission` in `workspace_id`? The in-process check other code (and the
     /// benchmarks) call: roles from the cache (loaded on a miss), decided by the domain's engine.
     /// Unknown users and workspaces are simply not allowed.
-    pub async fn may(&self, user_id: &str, permission: Permission, workspace_id: &str) -> Result<bool> {
-        let (Some(user), Some(ws)) = (canonical_uuid(user_id), canonical_uuid(workspace_id)) else { return Ok(false) };
-        if let Some(answer) = self.caches.grants.may(user, permission, ws) {
+    pub async fn may(&self, user_id: &UserId, permission: Permission, workspace_id: &WorkspaceId) -> Result<bool> {
+        if let Some(answer) = self.caches.grants.may(user_id.to_uuid(), permission, workspace_id.to_uuid()) {
             return Ok(answer);
         }
         let mut db = self.lazy_conn();
-        let Some(org_id) = self.workspace_org(&mut db, ws).await? else { return Ok(false) };
-        let grant =
-            grant_of_user(&mut db, self.cached(), &org_id.to_string(), Some(workspace_id), user_id, false).await?;
+        let Some(org_id) = self.workspace_org(&mut db, workspace_id).await? else { return Ok(false) };
+        let grant = grant_of_user(&mut db, self.cached(), &org_id, Some(workspace_id), user_id, false).await?;
         Ok(Access::Person(grant).may_in_workspace(permission))
     }
 
     /// The organisation a workspace belongs to, cached for good once known (it never changes).
-    pub async fn workspace_org(&self, db: &mut impl Db, workspace: Uuid) -> Result<Option<Uuid>> {
-        if let Some(org) = self.caches.grants.workspace_org(workspace) {
-            return Ok(Some(org));
+    pub async fn workspace_org(&self, db: &mut impl Db, workspace: &WorkspaceId) -> Result<Option<OrgId>> {
+        if let Some(org) = self.caches.grants.workspace_org(workspace.to_uuid()) {
+            return Ok(Some(OrgId::from_uuid(org)));
         }
-        let Some(row) = crate::tenancy::queries::orgs::workspace(db.conn().await?, &workspace.to_string()).await?
-        else {
+        let Some(row) = crate::tenancy::queries::orgs::workspace(db.conn().await?, workspace).await? else {
             return Ok(None);
         };
-        let Ok(org) = Uuid::parse_str(&row.org_id) else { return Ok(None) };
-        self.caches.grants.remember_workspace(workspace, org);
-        Ok(Some(org))
+        self.caches.grants.remember_workspace(workspace.to_uuid(), row.org_id.to_uuid());
+        Ok(Some(row.org_id))
     }
 }

@@ -13,6 +13,7 @@
 //! Notification payloads: `<organisation id>`, `*` (everything), `session:<token hash>`,
 //! `user:<user id>` (all of a user's sessions), `key:<api key id>`.
 
+use lyceum_domain::id::{ApiKeyId, OrgId, UserId};
 use std::ops::{Deref, DerefMut};
 
 use sqlx::{Any, AnyConnection, Transaction};
@@ -62,7 +63,7 @@ impl Change {
 
     /// Takes an organisation's write lock (every change to an organisation is serialised by it)
     /// and records the organisation; `false` if there is no such organisation.
-    pub async fn lock_org(&mut self, org_id: &str) -> Result<bool> {
+    pub async fn lock_org(&mut self, org_id: &OrgId) -> Result<bool> {
         if !crate::tenancy::queries::orgs::lock(&mut self.tx, org_id).await? {
             return Ok(false);
         }
@@ -73,7 +74,7 @@ impl Change {
     /// Takes the write locks of several organisations (the rare change that touches two, such as
     /// a lease between organisations), always in id order so two such changes cannot deadlock;
     /// `false` if one of them does not exist.
-    pub async fn lock_orgs(&mut self, org_ids: &[&str]) -> Result<bool> {
+    pub async fn lock_orgs(&mut self, org_ids: &[&OrgId]) -> Result<bool> {
         let mut ids = org_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -86,14 +87,14 @@ impl Change {
     }
 
     /// Records that this change affects who holds what in an organisation.
-    pub async fn touch_org(&mut self, org_id: &str) -> Result<()> {
-        let Ok(org) = Uuid::parse_str(org_id) else { return Ok(()) };
+    pub async fn touch_org(&mut self, org_id: &OrgId) -> Result<()> {
+        let org = org_id.to_uuid();
         if self.touched.contains(&org) {
             return Ok(());
         }
         self.touched.push(org);
         if self.backend == Backend::Postgres {
-            notify(&mut self.tx, org_id).await?;
+            notify(&mut self.tx, org_id.as_str()).await?;
         }
         Ok(())
     }
@@ -105,13 +106,13 @@ impl Change {
 
     /// Forgets every session of a user, and the member lists holding their name and email, once
     /// this change commits (their account changed).
-    pub async fn forget_user(&mut self, user_id: &str) -> Result<()> {
-        self.forget(Forget::User(user_id.to_owned()), format!("user:{user_id}")).await
+    pub async fn forget_user(&mut self, user_id: &UserId) -> Result<()> {
+        self.forget(Forget::User(user_id.as_str().to_owned()), format!("user:{user_id}")).await
     }
 
     /// Forgets an API key (by id) once this change commits.
-    pub async fn forget_key(&mut self, key_id: &str) -> Result<()> {
-        self.forget(Forget::Key(key_id.to_owned()), format!("key:{key_id}")).await
+    pub async fn forget_key(&mut self, key_id: &ApiKeyId) -> Result<()> {
+        self.forget(Forget::Key(key_id.as_str().to_owned()), format!("key:{key_id}")).await
     }
 
     async fn forget(&mut self, what: Forget, payload: String) -> Result<()> {
@@ -256,7 +257,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (pool, backend) = db::connect(&db::sqlite_url_in(dir.path()), 2).await.unwrap();
         db::migrate(&pool, backend).await.unwrap();
-        for id in ["org-a", "org-b"] {
+        let org = |n: u128| OrgId::from_uuid(Uuid::from_u128(n));
+        let (a, b, z) = (org(1), org(2), org(26));
+        for id in [a.as_str(), b.as_str()] {
             sqlx::query(
                 "INSERT INTO organizations (id, name, plan, seats, credit_pool, created_at, updated_at) \
                  VALUES ($1, $1, 'pro', 1, 0, 0, 0)",
@@ -273,11 +276,11 @@ mod tests {
                 .unwrap()
         };
         let mut both = Change::new(pool.begin().await.unwrap(), backend, Caches::new(0));
-        assert!(both.lock_orgs(&["org-b", "org-a", "org-b"]).await.unwrap());
+        assert!(both.lock_orgs(&[&b, &a, &b]).await.unwrap());
         both.unaudited("a test");
         both.commit().await.unwrap();
         assert_eq!(versions().await, [1, 1]);
         let mut missing = Change::new(pool.begin().await.unwrap(), backend, Caches::new(0));
-        assert!(!missing.lock_orgs(&["org-a", "org-z"]).await.unwrap());
+        assert!(!missing.lock_orgs(&[&a, &z]).await.unwrap());
     }
 }

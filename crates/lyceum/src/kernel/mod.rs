@@ -17,7 +17,7 @@ pub use lyceum_sql::multi_row;
 
 use std::sync::Arc;
 
-use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::id::{ApiKeyId, OrgId, UserId, WorkspaceId};
 use lyceum_domain::{DomainError, OrgRole, WorkspaceRole};
 use sqlx::AnyPool;
 
@@ -106,7 +106,7 @@ pub struct Origin {
 /// A signed-in person.
 #[derive(Debug, Clone)]
 pub struct UserRef {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub instance_admin: bool,
@@ -115,7 +115,7 @@ pub struct UserRef {
 /// An API key acting on its organisation, with its role as a role (not a name).
 #[derive(Debug, Clone)]
 pub struct KeyRef {
-    pub id: String,
+    pub id: ApiKeyId,
     pub org_id: OrgId,
     pub role: KeyRole,
     pub created_by: UserId,
@@ -129,21 +129,21 @@ pub enum KeyRole {
     Workspace(WorkspaceId, WorkspaceRole),
 }
 
-impl KeyRef {
-    /// A key from its stored row's fields; `None` for a row whose ids or role are not the
-    /// server's own (such a key authenticates nothing).
-    pub fn from_row(
-        id: String,
-        org_id: &str,
-        role: &str,
-        workspace_id: Option<&str>,
-        created_by: &str,
-    ) -> Option<KeyRef> {
-        let role = match workspace_id {
-            Some(ws) => KeyRole::Workspace(WorkspaceId::parse(ws)?, WorkspaceRole::parse(role).ok()?),
-            None => KeyRole::Org(OrgRole::parse(role).ok()?),
-        };
-        Some(KeyRef { id, org_id: OrgId::parse(org_id)?, role, created_by: UserId::parse(created_by)? })
+impl KeyRole {
+    /// The stored role name (an organisation or a workspace role).
+    pub fn role_name(&self) -> &'static str {
+        match self {
+            KeyRole::Org(r) => r.as_str(),
+            KeyRole::Workspace(_, r) => r.as_str(),
+        }
+    }
+
+    /// The workspace a workspace key is bound to.
+    pub fn workspace_id(&self) -> Option<&WorkspaceId> {
+        match self {
+            KeyRole::Org(_) => None,
+            KeyRole::Workspace(ws, _) => Some(ws),
+        }
     }
 }
 
@@ -165,7 +165,7 @@ pub struct Caller {
 
 impl Caller {
     /// The person behind the call (an API key acts for no person).
-    pub fn user_id(&self) -> Option<&str> {
+    pub fn user_id(&self) -> Option<&UserId> {
         match &self.principal {
             Principal::User(u) => Some(&u.id),
             Principal::Key(_) => None,
@@ -183,7 +183,7 @@ impl Caller {
     /// A stable key for the caller (rate limits): the user id, or `key:<id>` for an API key.
     pub fn key(&self) -> String {
         match &self.principal {
-            Principal::User(u) => u.id.clone(),
+            Principal::User(u) => u.id.as_str().to_owned(),
             Principal::Key(k) => format!("key:{}", k.id),
         }
     }
@@ -198,8 +198,8 @@ impl Caller {
 
     pub fn audit_actor(&self) -> Actor {
         let (kind, id, email) = match &self.principal {
-            Principal::User(u) => ("user", u.id.clone(), Some(u.email.clone())),
-            Principal::Key(k) => ("api_key", k.id.clone(), None),
+            Principal::User(u) => ("user", u.id.as_str().to_owned(), Some(u.email.clone())),
+            Principal::Key(k) => ("api_key", k.id.as_str().to_owned(), None),
         };
         Actor { kind, id: Some(id), email, ip: self.origin.ip.clone(), user_agent: self.origin.user_agent.clone() }
     }
@@ -274,7 +274,7 @@ impl Lyceum {
     }
 
     /// Starts a transaction that changes an organisation, holding its write lock; 404 if none.
-    pub async fn begin_org_change(&self, org_id: &str) -> Result<change::Change> {
+    pub async fn begin_org_change(&self, org_id: &OrgId) -> Result<change::Change> {
         let mut change = self.begin_change().await?;
         if !change.lock_org(org_id).await? {
             return Err(DomainError::NotFound.into());
@@ -283,11 +283,8 @@ impl Lyceum {
     }
 
     /// The organisation a workspace belongs to (404 if no such workspace).
-    pub async fn org_of_workspace(&self, workspace_id: &str) -> Result<String> {
-        // Ids are stored in canonical form: any other spelling names no workspace.
-        let ws = caches::grants::canonical_uuid(workspace_id).ok_or(DomainError::NotFound)?;
-        let org = self.workspace_org(&mut self.lazy_conn(), ws).await?.ok_or(DomainError::NotFound)?;
-        Ok(org.to_string())
+    pub async fn org_of_workspace(&self, workspace_id: &WorkspaceId) -> Result<OrgId> {
+        Ok(self.workspace_org(&mut self.lazy_conn(), workspace_id).await?.ok_or(DomainError::NotFound)?)
     }
 
     /// Roles read through the cache, for read-only use cases.

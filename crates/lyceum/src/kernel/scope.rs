@@ -14,8 +14,8 @@ use super::{Caller, Lyceum, Result};
 /// A scope as a request names it.
 #[derive(Debug, Clone, Copy)]
 pub enum ScopeRef<'a> {
-    Org(&'a str),
-    Workspace(&'a str),
+    Org(&'a OrgId),
+    Workspace(&'a WorkspaceId),
 }
 
 /// A scope once found: the organisation, and the workspace if any (which belongs to it:
@@ -28,18 +28,14 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// An organisation's own scope, from an id as stored or as a request spells it: one that is
-    /// not a canonical id names no organisation (404).
-    pub fn org(org_id: &str) -> Result<Scope> {
-        Ok(Scope { org_id: OrgId::parse(org_id).ok_or(DomainError::NotFound)?, workspace_id: None })
+    /// An organisation's own scope.
+    pub fn org(org_id: &OrgId) -> Scope {
+        Scope { org_id: org_id.clone(), workspace_id: None }
     }
 
-    /// A workspace's scope from its stored row's ids (404 for ids that are not canonical).
-    pub fn workspace(org_id: &str, workspace_id: &str) -> Result<Scope> {
-        Ok(Scope {
-            org_id: OrgId::parse(org_id).ok_or(DomainError::NotFound)?,
-            workspace_id: Some(WorkspaceId::parse(workspace_id).ok_or(DomainError::NotFound)?),
-        })
+    /// A workspace's scope (the workspace belongs to the organisation).
+    pub fn workspace(org_id: &OrgId, workspace_id: &WorkspaceId) -> Scope {
+        Scope { org_id: org_id.clone(), workspace_id: Some(workspace_id.clone()) }
     }
 
     /// The organisation's id as text (for SQL and the audit trail).
@@ -74,8 +70,8 @@ impl Lyceum {
     /// Finds a scope: 404 for a workspace that does not exist.
     pub async fn scope(&self, at: ScopeRef<'_>) -> Result<Scope> {
         Ok(match at {
-            ScopeRef::Org(org) => Scope::org(org)?,
-            ScopeRef::Workspace(ws) => Scope::workspace(&self.org_of_workspace(ws).await?, ws)?,
+            ScopeRef::Org(org) => Scope::org(org),
+            ScopeRef::Workspace(ws) => Scope::workspace(&self.org_of_workspace(ws).await?, ws),
         })
     }
 }
@@ -83,25 +79,25 @@ impl Lyceum {
 /// The scope a request names as an organisation and, optionally, one of its workspaces (as the
 /// invitation and audit lists filter): 404 for a workspace that does not exist or belongs to
 /// another organisation.
-pub async fn scope_in_org(conn: &mut Conn, org_id: &str, workspace_id: Option<&str>) -> Result<Scope> {
+pub async fn scope_in_org(conn: &mut Conn, org_id: &OrgId, workspace_id: Option<&WorkspaceId>) -> Result<Scope> {
     match workspace_id {
         Some(ws_id) => {
             let ws = crate::tenancy::queries::orgs::workspace(conn, ws_id)
                 .await?
-                .filter(|w| w.org_id == org_id)
+                .filter(|w| &w.org_id == org_id)
                 .ok_or(DomainError::NotFound)?;
-            Scope::workspace(&ws.org_id, &ws.id)
+            Ok(Scope::workspace(&ws.org_id, &ws.id))
         }
-        None => Scope::org(org_id),
+        None => Ok(Scope::org(org_id)),
     }
 }
 
 /// The caller's access at a scope; 404 unless the caller can see it (the organisation, and for a
 /// workspace `workspace.view` there).
 pub async fn visible_at(db: &mut impl Db, roles: Roles<'_>, caller: &Caller, scope: &Scope) -> Result<Access> {
-    match scope.workspace_str() {
-        Some(ws_id) => workspace_access(db, roles, caller, scope.org_str(), ws_id).await,
-        None => org_access(db, roles, caller, scope.org_str()).await,
+    match &scope.workspace_id {
+        Some(ws_id) => workspace_access(db, roles, caller, &scope.org_id, ws_id).await,
+        None => org_access(db, roles, caller, &scope.org_id).await,
     }
 }
 

@@ -10,3 +10,27 @@ pub use lyceum_sql::Conn;
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+/// Column `name` of `row` as a typed value (an id, a role, a status) parsed from its stored text;
+/// text that does not parse is a decoding error, never a silently wrong value.
+pub fn typed<T>(row: &sqlx::any::AnyRow, name: &str) -> sqlx::Result<T>
+where
+    T: TryFrom<String>,
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    use sqlx::Row as _;
+    let text: String = row.try_get(name)?;
+    T::try_from(text).map_err(|e| sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) })
+}
+
+/// Like [`typed`], for a nullable column.
+pub fn typed_opt<T>(row: &sqlx::any::AnyRow, name: &str) -> sqlx::Result<Option<T>>
+where
+    T: TryFrom<String>,
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    use sqlx::Row as _;
+    let text: Option<String> = row.try_get(name)?;
+    text.map(|t| T::try_from(t).map_err(|e| sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) }))
+        .transpose()
+}

@@ -3,7 +3,8 @@
 //! dashboard and the assistant reuse it. The permission engine decides every entry: nothing here
 //! compares a role name.
 
-use lyceum_domain::{Access, DomainError, Grant, OrgRole, Permission, PermissionSet, WorkspaceRole};
+use lyceum_domain::id::{OrgId, WorkspaceId};
+use lyceum_domain::{Access, DomainError, Grant, Permission, PermissionSet};
 
 use super::access::{resolve, visible_workspace};
 use super::lazy::Db;
@@ -13,7 +14,7 @@ use crate::tenancy::queries::members;
 /// A workspace the person may open, and what they may do there.
 #[derive(Debug, Clone)]
 pub struct WorkspacePlace {
-    pub id: String,
+    pub id: WorkspaceId,
     pub name: String,
     pub held: PermissionSet,
 }
@@ -21,7 +22,7 @@ pub struct WorkspacePlace {
 /// An organisation the person belongs to, with the workspaces of it they may open.
 #[derive(Debug, Clone)]
 pub struct OrgPlace {
-    pub id: String,
+    pub id: OrgId,
     pub name: String,
     /// What they may do at organisation scope.
     pub held: PermissionSet,
@@ -34,15 +35,15 @@ pub enum Place<'a> {
     /// Not in an organisation (profile, creating an organisation).
     Nowhere,
     /// An organisation's own pages (workspaces, API keys, audit).
-    Org(&'a str),
+    Org(&'a OrgId),
     /// A workspace's pages.
-    Workspace(&'a str),
+    Workspace(&'a WorkspaceId),
 }
 
 /// The place a page is at, with the caller's permissions there.
 #[derive(Debug, Clone)]
 pub struct Here {
-    pub org_id: String,
+    pub org_id: OrgId,
     /// What the caller may do at organisation scope.
     pub org_held: PermissionSet,
     /// The workspace, for a workspace page.
@@ -66,19 +67,19 @@ impl Lyceum {
         let mut db = self.lazy_conn();
         let rows = members::whereabouts(db.conn().await?, &person.id).await?;
         let mut orgs: Vec<OrgPlace> = Vec::new();
-        for (org_id, org_name, org_role, ws_id, ws_name, ws_role) in rows {
-            let org_role = OrgRole::parse(&org_role).ok();
-            let base = Grant { org_role, workspace_role: None, instance_admin: person.instance_admin };
-            if orgs.last().is_none_or(|o| o.id != org_id) {
+        for row in rows {
+            let base =
+                Grant { org_role: Some(row.org_role), workspace_role: None, instance_admin: person.instance_admin };
+            if orgs.last().is_none_or(|o| o.id != row.org_id) {
                 orgs.push(OrgPlace {
-                    id: org_id,
-                    name: org_name,
+                    id: row.org_id,
+                    name: row.org_name,
                     held: Access::Person(base).org_permissions(),
                     workspaces: Vec::new(),
                 });
             }
-            let (Some(id), Some(name)) = (ws_id, ws_name) else { continue };
-            let workspace_role = ws_role.as_deref().and_then(|r| WorkspaceRole::parse(r).ok());
+            let Some((id, name)) = row.workspace else { continue };
+            let workspace_role = row.workspace_role;
             let held = Access::Person(Grant { workspace_role, ..base }).workspace_permissions();
             if held.contains(Permission::WorkspaceView) {
                 if let Some(org) = orgs.last_mut() {
@@ -104,7 +105,7 @@ impl Lyceum {
             Place::Org(org_id) => {
                 let access = resolve(db, self.cached(), caller, org_id, None).await?;
                 let org_held = if access.sees_org() { access.org_permissions() } else { PermissionSet::EMPTY };
-                Some(Here { org_id: org_id.to_owned(), org_held, workspace: None })
+                Some(Here { org_id: (*org_id).clone(), org_held, workspace: None })
             }
             Place::Workspace(ws_id) => {
                 let (ws, access) = visible_workspace(db, self.cached(), caller, ws_id).await?;

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use lyceum_domain::invitation::{outcome_for, Known, Outcome};
 use lyceum_domain::{
-    parse_email_list, rules, DomainError, EmailListEntry, InvitationStatus, MemberStatus, OrgRole, Permission,
-    WorkspaceRole,
+    parse_email_list, rules, DomainError, EmailListEntry, InvitationStatus, MemberRole, MemberStatus, OrgRole,
+    Permission, WorkspaceRole,
 };
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::accounts::queries::users;
 use crate::kernel::access::Roles;
 use crate::kernel::audit_chain::{Action, Entry};
 use crate::kernel::change::Change;
-use crate::kernel::db::{new_id, now_ms, rfc3339};
+use crate::kernel::db::{now_ms, rfc3339};
 use crate::kernel::scope::{access_at, access_at_seeing, scope_in_org, visible_at, Scope, ScopeRef};
 use crate::kernel::sql::Conn;
 use crate::kernel::{Caller, Result};
@@ -23,7 +23,7 @@ use crate::security::tokens;
 use crate::tenancy::store::invitations::{self, InvitationRow, Issued};
 use crate::tenancy::store::members::{self, NewMember, Scope as SqlScope};
 use crate::tenancy::store::orgs;
-use lyceum_domain::id::WorkspaceId;
+use lyceum_domain::id::{InvitationId, OrgId, UserId, WorkspaceId};
 
 crate::kernel::area!(
     /// Invitations: send, resend, revoke, list, look up by token and accept.
@@ -36,7 +36,7 @@ crate::kernel::area!(
 pub struct InviteResult {
     pub email: String,
     pub outcome: Outcome,
-    pub invitation_id: Option<String>,
+    pub invitation_id: Option<InvitationId>,
 }
 
 /// What a token offers, for the landing page.
@@ -44,19 +44,19 @@ pub struct TokenInfo {
     pub organization_name: String,
     pub workspace_name: Option<String>,
     pub email: String,
-    pub role: String,
+    pub role: MemberRole,
 }
 
 /// What to write for one valid address, decided before anything is written.
 enum Plan {
     Nothing,
     AddToWorkspace {
-        user_id: String,
-        status: String,
+        user_id: UserId,
+        status: MemberStatus,
     },
     /// `new_seat`: false when the address already holds a seat through an outstanding invitation.
     AddPending {
-        user_id: String,
+        user_id: UserId,
         new_seat: bool,
     },
     /// `new_seat`: false when the address already holds a seat through another outstanding
@@ -81,18 +81,18 @@ impl Invitations<'_> {
         caller: &Caller,
         target: ScopeRef<'_>,
         emails: &[String],
-        role: &str,
+        role: MemberRole,
     ) -> Result<Vec<InviteResult>> {
         self.throttle(&self.limits.invitations_per_actor, &caller.key())?;
         let entries = self.parse_batch(emails)?;
         let scope = self.scope(target).await?;
-        let mut tx = self.begin_org_change(scope.org_str()).await?;
+        let mut tx = self.begin_org_change(&scope.org_id).await?;
         let roles = authorise_invite(&mut tx, caller, &scope, role).await?;
-        let ws = match scope.workspace_str() {
+        let ws = match &scope.workspace_id {
             Some(id) => Some(orgs::workspace(&mut tx, id).await?.ok_or(DomainError::NotFound)?),
             None => None,
         };
-        let (org_id, ws_id) = (scope.org_id.into_string(), scope.workspace_id.map(WorkspaceId::into_string));
+        let Scope { org_id, workspace_id: ws_id } = scope;
         let org = orgs::by_id(&mut tx, &org_id).await?.ok_or(DomainError::NotFound)?;
         let now = now_ms();
         let valid: Vec<String> = entries
@@ -102,7 +102,7 @@ impl Invitations<'_> {
                 EmailListEntry::Invalid(_) => None,
             })
             .collect();
-        let plans = self.plan_invitations(&mut tx, &org_id, ws_id.as_deref(), &valid, now).await?;
+        let plans = self.plan_invitations(&mut tx, &org_id, ws_id.as_ref(), &valid, now).await?;
         let wanted = plans
             .values()
             .filter(|p| matches!(p, Plan::AddPending { new_seat: true, .. } | Plan::Invite { new_seat: true, .. }))
@@ -114,7 +114,7 @@ impl Invitations<'_> {
             org_name: &org.name,
             ws_id: &ws_id,
             ws_name: ws.as_ref().map(|w| w.name.as_str()),
-            role,
+            role: role.as_str(),
             roles,
         };
         let batch = self.build_batch(caller, &to, &entries, &plans, now);
@@ -175,16 +175,16 @@ impl Invitations<'_> {
                 Plan::Nothing => (Outcome::AlreadyMember, None),
                 Plan::AddToWorkspace { user_id, status } => {
                     if let Some(r) = ws_role {
-                        b.ws_members.push(NewMember { user_id, role: r.as_str(), status });
+                        b.ws_members.push(NewMember { user_id, role: MemberRole::Workspace(r), status: *status });
                     }
-                    b.events.push(member_added(to.org_id, to.ws_id, user_id, &email, to.role, status));
+                    b.events.push(member_added(to.org_id, to.ws_id, user_id, &email, to.role, *status));
                     (Outcome::Added, None)
                 }
                 Plan::AddPending { user_id, .. } => {
-                    let pending = MemberStatus::Pending.as_str();
-                    b.org_members.push(NewMember { user_id, role: org_role.as_str(), status: pending });
+                    let pending = MemberStatus::Pending;
+                    b.org_members.push(NewMember { user_id, role: MemberRole::Org(org_role), status: pending });
                     if let Some(r) = ws_role {
-                        b.ws_members.push(NewMember { user_id, role: r.as_str(), status: pending });
+                        b.ws_members.push(NewMember { user_id, role: MemberRole::Workspace(r), status: pending });
                     }
                     b.mails.push(lyceum_mail::templates::added(&lyceum_mail::templates::Added {
                         to: &email,
@@ -200,13 +200,13 @@ impl Invitations<'_> {
                 Plan::Invite { existing, .. } => {
                     let token = tokens::random_token();
                     let invitation = InvitationRow {
-                        id: existing.as_ref().map_or_else(new_id, |i| i.id.clone()),
-                        org_id: to.org_id.to_owned(),
+                        id: existing.as_ref().map_or_else(InvitationId::new, |i| i.id.clone()),
+                        org_id: to.org_id.clone(),
                         email: email.clone(),
-                        org_role: org_role.as_str().to_owned(),
+                        org_role,
                         workspace_id: to.ws_id.clone(),
-                        workspace_role: ws_role.map(|r| r.as_str().to_owned()),
-                        invited_by: caller.user_id().map(str::to_owned),
+                        workspace_role: ws_role,
+                        invited_by: caller.user_id().cloned(),
                         created_at: now,
                         expires_at,
                         accepted_at: None,
@@ -214,10 +214,10 @@ impl Invitations<'_> {
                     };
                     b.mails.push(self.invitation_email(&invitation, to.org_name, to.ws_name, &inviter, &token));
                     b.events.push(Entry {
-                        org_id: Some(to.org_id.to_owned()),
-                        workspace_id: to.ws_id.clone(),
+                        org_id: Some(to.org_id.to_string()),
+                        workspace_id: to.ws_id.as_ref().map(WorkspaceId::to_string),
                         action: if existing.is_some() { Action::InvitationResent } else { Action::InvitationSent },
-                        target_id: invitation.id.clone(),
+                        target_id: invitation.id.to_string(),
                         before: None,
                         after: Some(json!({"email": email, "org_role": invitation.org_role, "workspace_role": invitation.workspace_role, "expires_at": rfc3339(expires_at)})),
                     });
@@ -239,17 +239,17 @@ impl Invitations<'_> {
     async fn plan_invitations(
         &self,
         conn: &mut Conn,
-        org_id: &str,
-        ws_id: Option<&str>,
+        org_id: &OrgId,
+        ws_id: Option<&WorkspaceId>,
         emails: &[String],
         now: i64,
     ) -> Result<HashMap<String, Plan>> {
-        let accounts: HashMap<String, String> =
+        let accounts: HashMap<String, UserId> =
             users::by_emails(conn, emails).await?.into_iter().map(|u| (u.email, u.id)).collect();
-        let user_ids: Vec<String> = accounts.values().cloned().collect();
-        let org_status: HashMap<String, String> =
+        let user_ids: Vec<UserId> = accounts.values().cloned().collect();
+        let org_status: HashMap<UserId, MemberStatus> =
             members::org_statuses(conn, org_id, &user_ids).await?.into_iter().collect();
-        let in_ws: HashSet<String> = match ws_id {
+        let in_ws: HashSet<UserId> = match ws_id {
             Some(ws) => members::get_many(conn, SqlScope::Workspace(ws), &user_ids)
                 .await?
                 .into_iter()
@@ -276,10 +276,10 @@ impl Invitations<'_> {
             let plan = match (outcome_for(known), user_id) {
                 (Outcome::Added, Some(id)) => Plan::AddToWorkspace {
                     user_id: id.clone(),
-                    status: org_status.get(id).cloned().unwrap_or_else(|| "accepted".into()),
+                    status: org_status.get(id).copied().unwrap_or(MemberStatus::Accepted),
                 },
                 (Outcome::Pending, Some(id)) => Plan::AddPending { user_id: id.clone(), new_seat: held.is_empty() },
-                (Outcome::Invited, _) => match held.iter().find(|i| i.workspace_id.as_deref() == ws_id) {
+                (Outcome::Invited, _) => match held.iter().find(|i| i.workspace_id.as_ref() == ws_id) {
                     Some(&same_scope) => Plan::Invite { existing: Some(same_scope.clone()), new_seat: false },
                     None => Plan::Invite { existing: None, new_seat: held.is_empty() },
                 },
@@ -300,7 +300,7 @@ impl Invitations<'_> {
         token: &str,
     ) -> lyceum_mail::Envelope {
         let link = self.invitation_link(token);
-        let role = inv.workspace_role.as_deref().unwrap_or(&inv.org_role);
+        let role = inv.workspace_role.map_or(inv.org_role.as_str(), WorkspaceRole::as_str);
         lyceum_mail::templates::invitation(&lyceum_mail::templates::Invitation {
             to: &inv.email,
             organization: org_name,
@@ -319,9 +319,9 @@ impl Invitations<'_> {
         let scope = match &inv.workspace_id {
             Some(ws_id) => {
                 let ws = orgs::workspace(conn, ws_id).await?.ok_or(DomainError::NotFound)?;
-                Scope::workspace(&ws.org_id, &ws.id)?
+                Scope::workspace(&ws.org_id, &ws.id)
             }
-            None => Scope::org(&inv.org_id)?,
+            None => Scope::org(&inv.org_id),
         };
         access_at_seeing(conn, Roles::Locked, caller, &scope, Permission::MembersView, Permission::MembersInvite)
             .await?;
@@ -331,7 +331,7 @@ impl Invitations<'_> {
     async fn invitation_for_change(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &InvitationId,
     ) -> Result<(crate::kernel::change::Change, InvitationRow)> {
         let org_id = {
             let mut conn = self.pool.acquire().await?;
@@ -344,7 +344,7 @@ impl Invitations<'_> {
     }
 
     /// Sends an invitation again with a new token and expiry; the old token is dead.
-    pub async fn resend_invitation(&self, caller: &Caller, id: &str) -> Result<InvitationRow> {
+    pub async fn resend_invitation(&self, caller: &Caller, id: &InvitationId) -> Result<InvitationRow> {
         let (mut tx, mut inv) = self.invitation_for_change(caller, id).await?;
         if inv.accepted_at.is_some() || inv.revoked_at.is_some() {
             return Err(DomainError::Conflict("this invitation was already accepted or revoked".into()).into());
@@ -361,10 +361,10 @@ impl Invitations<'_> {
         let mail = self.invitation_email(&inv, &org.name, ws_name.as_deref(), &caller.display_name(), &token);
         lyceum_mail::enqueue(&mut tx, &mail, now).await?;
         let entry = Entry {
-            org_id: Some(inv.org_id.clone()),
-            workspace_id: inv.workspace_id.clone(),
+            org_id: Some(inv.org_id.to_string()),
+            workspace_id: inv.workspace_id.as_ref().map(WorkspaceId::to_string),
             action: Action::InvitationResent,
-            target_id: inv.id.clone(),
+            target_id: inv.id.to_string(),
             before: None,
             after: Some(json!({"email": inv.email, "expires_at": rfc3339(inv.expires_at)})),
         };
@@ -375,17 +375,17 @@ impl Invitations<'_> {
     }
 
     /// Revokes an outstanding invitation: its token stops working and its seat is freed.
-    pub async fn revoke_invitation(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn revoke_invitation(&self, caller: &Caller, id: &InvitationId) -> Result<()> {
         let (mut tx, inv) = self.invitation_for_change(caller, id).await?;
         let now = now_ms();
         if !invitations::revoke(&mut tx, &inv.id, now).await? {
             return Err(DomainError::Conflict("this invitation was already accepted or revoked".into()).into());
         }
         let entry = Entry {
-            org_id: Some(inv.org_id.clone()),
-            workspace_id: inv.workspace_id.clone(),
+            org_id: Some(inv.org_id.to_string()),
+            workspace_id: inv.workspace_id.as_ref().map(WorkspaceId::to_string),
             action: Action::InvitationRevoked,
-            target_id: inv.id.clone(),
+            target_id: inv.id.to_string(),
             before: Some(json!({"email": inv.email, "status": inv.status(now).as_str()})),
             after: Some(json!({"status": "revoked"})),
         };
@@ -398,8 +398,8 @@ impl Invitations<'_> {
     pub async fn list_invitations(
         &self,
         caller: &Caller,
-        org_id: &str,
-        workspace_id: Option<&str>,
+        org_id: &OrgId,
+        workspace_id: Option<&WorkspaceId>,
         cursor: Option<&str>,
         limit: Option<i64>,
     ) -> Result<crate::kernel::Page<InvitationRow>> {
@@ -409,7 +409,7 @@ impl Invitations<'_> {
         let after = cursor.map(|c| crate::kernel::decode_cursor(c, 1)).transpose()?.and_then(|mut p| p.pop());
         let limit = crate::kernel::page_limit(limit);
         let items = invitations::list(&mut conn, org_id, workspace_id, after.as_deref(), limit).await?;
-        Ok(crate::kernel::Page::of(items, limit, |i| crate::kernel::encode_cursor(&[&i.id])))
+        Ok(crate::kernel::Page::of(items, limit, |i| crate::kernel::encode_cursor(&[i.id.as_str()])))
     }
 
     /// What an outstanding invitation token offers (no authentication: the token is the secret).
@@ -428,7 +428,7 @@ impl Invitations<'_> {
             organization_name: org.name,
             workspace_name,
             email: inv.email.clone(),
-            role: inv.workspace_role.unwrap_or(inv.org_role),
+            role: inv.workspace_role.map_or(MemberRole::Org(inv.org_role), MemberRole::Workspace),
         })
     }
 
@@ -458,9 +458,9 @@ impl Invitations<'_> {
 
 /// Where an invitation batch goes, and with which roles.
 struct BatchTarget<'a> {
-    org_id: &'a str,
+    org_id: &'a OrgId,
     org_name: &'a str,
-    ws_id: &'a Option<String>,
+    ws_id: &'a Option<WorkspaceId>,
     ws_name: Option<&'a str>,
     /// The role as asked (for mails and events).
     role: &'a str,
@@ -486,19 +486,21 @@ async fn authorise_invite(
     tx: &mut Change,
     caller: &Caller,
     scope: &Scope,
-    role: &str,
+    role: MemberRole,
 ) -> Result<(OrgRole, Option<WorkspaceRole>)> {
     let access = visible_at(tx, Roles::Locked, caller, scope).await?;
-    let roles = match &scope.workspace_id {
-        Some(_) => {
-            let r = WorkspaceRole::parse(role)?;
+    let roles = match (&scope.workspace_id, role) {
+        (Some(_), MemberRole::Workspace(r)) => {
             rules::check_assign_workspace_role(&access, r)?;
             (OrgRole::Guest, Some(r))
         }
-        None => {
-            let r = OrgRole::parse(role)?;
+        (None, MemberRole::Org(r)) => {
             rules::check_assign_org_role(&access, r)?;
             (r, None)
+        }
+        (Some(_), MemberRole::Org(_)) => return Err(DomainError::invalid("role", "must be a workspace role").into()),
+        (None, MemberRole::Workspace(_)) => {
+            return Err(DomainError::invalid("role", "must be an organisation role").into())
         }
     };
     scope.require(&access, Permission::MembersInvite)?;
@@ -519,12 +521,19 @@ async fn write_batch(tx: &mut Change, to: &BatchTarget<'_>, b: &Batch<'_>, now: 
     Ok(())
 }
 
-fn member_added(org_id: &str, ws_id: &Option<String>, user_id: &str, email: &str, role: &str, status: &str) -> Entry {
+fn member_added(
+    org_id: &OrgId,
+    ws_id: &Option<WorkspaceId>,
+    user_id: &UserId,
+    email: &str,
+    role: &str,
+    status: MemberStatus,
+) -> Entry {
     Entry {
-        org_id: Some(org_id.to_owned()),
-        workspace_id: ws_id.clone(),
+        org_id: Some(org_id.to_string()),
+        workspace_id: ws_id.as_ref().map(WorkspaceId::to_string),
         action: Action::MemberAdded,
-        target_id: user_id.to_owned(),
+        target_id: user_id.to_string(),
         before: None,
         after: Some(json!({"email": email, "role": role, "status": status})),
     }
@@ -538,22 +547,24 @@ pub async fn join_by_invitation(
     conn: &mut Conn,
     inv: &InvitationRow,
     token_hash: &str,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
 ) -> Result<Entry> {
     if !invitations::consume(conn, &inv.id, token_hash, user_id, now).await? {
         return Err(DomainError::InvalidToken("this invitation is expired, revoked or already used".into()).into());
     }
-    let accepted = MemberStatus::Accepted.as_str();
-    members::insert(conn, SqlScope::Org(&inv.org_id), &inv.org_id, user_id, &inv.org_role, accepted, now).await?;
-    if let (Some(ws), Some(role)) = (&inv.workspace_id, &inv.workspace_role) {
+    let accepted = MemberStatus::Accepted;
+    let org_role = MemberRole::Org(inv.org_role);
+    members::insert(conn, SqlScope::Org(&inv.org_id), &inv.org_id, user_id, org_role, accepted, now).await?;
+    if let (Some(ws), Some(role)) = (&inv.workspace_id, inv.workspace_role) {
+        let role = MemberRole::Workspace(role);
         members::insert(conn, SqlScope::Workspace(ws), &inv.org_id, user_id, role, accepted, now).await?;
     }
     Ok(Entry {
-        org_id: Some(inv.org_id.clone()),
-        workspace_id: inv.workspace_id.clone(),
+        org_id: Some(inv.org_id.to_string()),
+        workspace_id: inv.workspace_id.as_ref().map(WorkspaceId::to_string),
         action: Action::InvitationAccepted,
-        target_id: inv.id.clone(),
+        target_id: inv.id.to_string(),
         before: Some(json!({"status": InvitationStatus::Pending.as_str()})),
         after: Some(json!({
             "status": InvitationStatus::Accepted.as_str(),

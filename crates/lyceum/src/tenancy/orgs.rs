@@ -3,12 +3,15 @@
 use lyceum_domain::text::parse_name;
 use std::collections::HashMap;
 
-use lyceum_domain::{rules, Access, DomainError, Grant, MemberStatus, OrgRole, Permission, Plan, WorkspaceRole};
+use lyceum_domain::id::{OrgId, WorkspaceId};
+use lyceum_domain::{
+    rules, Access, DomainError, Grant, MemberRole, MemberStatus, OrgRole, Permission, Plan, WorkspaceRole,
+};
 use serde_json::json;
 
 use crate::kernel::access::{grant_of_user, org_access, workspace_access, Roles};
 use crate::kernel::audit_chain::{Action, Entry};
-use crate::kernel::db::{new_id, now_ms};
+use crate::kernel::db::now_ms;
 use crate::kernel::{Caller, Principal, Result};
 use crate::tenancy::store::members;
 use crate::tenancy::store::members::Scope;
@@ -60,16 +63,9 @@ impl Orgs<'_> {
             return Err(DomainError::invalid("credit_pool", "must be between 0 and 10^12").into());
         }
         let now = now_ms();
-        let org = OrgRow {
-            id: new_id(),
-            name: name.clone(),
-            plan: plan.as_str().to_owned(),
-            seats,
-            credit_pool,
-            created_at: now,
-        };
+        let org = OrgRow { id: OrgId::new(), name: name.clone(), plan, seats, credit_pool, created_at: now };
         let ws = WorkspaceRow {
-            id: new_id(),
+            id: WorkspaceId::new(),
             org_id: org.id.clone(),
             name,
             credit_limit: 0,
@@ -85,8 +81,8 @@ impl Orgs<'_> {
             Scope::Org(&org.id),
             &org.id,
             &person.id,
-            OrgRole::Owner.as_str(),
-            MemberStatus::Accepted.as_str(),
+            MemberRole::Org(OrgRole::Owner),
+            MemberStatus::Accepted,
             now,
         )
         .await?;
@@ -95,25 +91,25 @@ impl Orgs<'_> {
             Scope::Workspace(&ws.id),
             &org.id,
             &person.id,
-            WorkspaceRole::Owner.as_str(),
-            MemberStatus::Accepted.as_str(),
+            MemberRole::Workspace(WorkspaceRole::Owner),
+            MemberStatus::Accepted,
             now,
         )
         .await?;
         let events = vec![
             Entry {
-                org_id: Some(org.id.clone()),
+                org_id: Some(org.id.to_string()),
                 workspace_id: None,
                 action: Action::OrgCreated,
-                target_id: org.id.clone(),
+                target_id: org.id.to_string(),
                 before: None,
                 after: Some(json!({"name": org.name, "plan": org.plan, "seats": seats, "credit_pool": credit_pool})),
             },
             Entry {
-                org_id: Some(org.id.clone()),
-                workspace_id: Some(ws.id.clone()),
+                org_id: Some(org.id.to_string()),
+                workspace_id: Some(ws.id.to_string()),
                 action: Action::WorkspaceCreated,
-                target_id: ws.id.clone(),
+                target_id: ws.id.to_string(),
                 before: None,
                 after: Some(ws_json(&ws)),
             },
@@ -124,7 +120,7 @@ impl Orgs<'_> {
     }
 
     /// An organisation the caller belongs to, with the workspaces the caller can see.
-    pub async fn get_org(&self, caller: &Caller, org_id: &str) -> Result<OrgView> {
+    pub async fn get_org(&self, caller: &Caller, org_id: &OrgId) -> Result<OrgView> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?;
         let org = orgs::by_id(&mut conn, org_id).await?.ok_or(DomainError::NotFound)?;
@@ -138,7 +134,7 @@ impl Orgs<'_> {
         &self,
         conn: &mut crate::kernel::sql::Conn,
         caller: &Caller,
-        org_id: &str,
+        org_id: &OrgId,
     ) -> Result<Vec<WorkspaceRow>> {
         let all = orgs::workspaces(conn, org_id).await?;
         let Principal::User(u) = &caller.principal else {
@@ -151,19 +147,19 @@ impl Orgs<'_> {
             return Ok(visible);
         };
         let base = grant_of_user(conn, self.cached(), org_id, None, &u.id, u.instance_admin).await?;
-        let roles: HashMap<String, String> =
+        let roles: HashMap<WorkspaceId, WorkspaceRole> =
             members::workspace_roles_in_org(conn, org_id, &u.id).await?.into_iter().collect();
         Ok(all
             .into_iter()
             .filter(|w| {
-                let workspace_role = roles.get(&w.id).and_then(|r| WorkspaceRole::parse(r).ok());
+                let workspace_role = roles.get(&w.id).copied();
                 Access::Person(Grant { workspace_role, ..base }).may_in_workspace(Permission::WorkspaceView)
             })
             .collect())
     }
 
     /// The workspaces of an organisation the caller can see.
-    pub async fn list_workspaces(&self, caller: &Caller, org_id: &str) -> Result<Vec<WorkspaceRow>> {
+    pub async fn list_workspaces(&self, caller: &Caller, org_id: &OrgId) -> Result<Vec<WorkspaceRow>> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?;
         self.visible_workspaces(&mut conn, caller, org_id).await
@@ -174,7 +170,7 @@ impl Orgs<'_> {
     pub async fn create_workspace(
         &self,
         caller: &Caller,
-        org_id: &str,
+        org_id: &OrgId,
         name: &str,
         credit_limit: i64,
     ) -> Result<WorkspaceRow> {
@@ -183,14 +179,13 @@ impl Orgs<'_> {
         let access = org_access(&mut tx, Roles::Locked, caller, org_id).await?;
         access.require_in_org(Permission::WorkspacesCreate)?;
         let org = orgs::by_id(&mut tx, org_id).await?.ok_or(DomainError::NotFound)?;
-        let plan = Plan::parse(&org.plan)?;
-        rules::check_workspace_allowed(plan, orgs::workspace_count(&mut tx, org_id).await? as u64)?;
-        let allocated = orgs::allocated_except(&mut tx, org_id, "").await?;
+        rules::check_workspace_allowed(org.plan, orgs::workspace_count(&mut tx, org_id).await? as u64)?;
+        let allocated = orgs::allocated_except(&mut tx, org_id, None).await?;
         rules::check_credit_pool(org.credit_pool, allocated, credit_limit)?;
         let now = now_ms();
         let ws = WorkspaceRow {
-            id: new_id(),
-            org_id: org_id.to_owned(),
+            id: WorkspaceId::new(),
+            org_id: org_id.clone(),
             name,
             credit_limit,
             credits_used: 0,
@@ -203,17 +198,17 @@ impl Orgs<'_> {
                 Scope::Workspace(&ws.id),
                 org_id,
                 user_id,
-                WorkspaceRole::Owner.as_str(),
-                MemberStatus::Accepted.as_str(),
+                MemberRole::Workspace(WorkspaceRole::Owner),
+                MemberStatus::Accepted,
                 now,
             )
             .await?;
         }
         let entry = Entry {
-            org_id: Some(org_id.to_owned()),
-            workspace_id: Some(ws.id.clone()),
+            org_id: Some(org_id.to_string()),
+            workspace_id: Some(ws.id.to_string()),
             action: Action::WorkspaceCreated,
-            target_id: ws.id.clone(),
+            target_id: ws.id.to_string(),
             before: None,
             after: Some(ws_json(&ws)),
         };
@@ -227,7 +222,7 @@ impl Orgs<'_> {
     pub async fn update_workspace(
         &self,
         caller: &Caller,
-        ws_id: &str,
+        ws_id: &WorkspaceId,
         name: Option<&str>,
         credit_limit: Option<i64>,
     ) -> Result<WorkspaceRow> {
@@ -244,17 +239,17 @@ impl Orgs<'_> {
         if let Some(limit) = credit_limit {
             access.require_in_org(Permission::CreditsAllocate)?;
             let org = orgs::by_id(&mut tx, &org_id).await?.ok_or(DomainError::NotFound)?;
-            let others = orgs::allocated_except(&mut tx, &org_id, ws_id).await?;
+            let others = orgs::allocated_except(&mut tx, &org_id, Some(ws_id)).await?;
             rules::check_credit_pool(org.credit_pool, others, limit)?;
             after.credit_limit = limit;
         }
         let now = now_ms();
         orgs::update_workspace(&mut tx, &after, now).await?;
         let entry = Entry {
-            org_id: Some(org_id.clone()),
-            workspace_id: Some(ws_id.to_owned()),
+            org_id: Some(org_id.to_string()),
+            workspace_id: Some(ws_id.to_string()),
             action: Action::WorkspaceUpdated,
-            target_id: ws_id.to_owned(),
+            target_id: ws_id.to_string(),
             before: Some(ws_json(&before)),
             after: Some(ws_json(&after)),
         };
@@ -264,7 +259,7 @@ impl Orgs<'_> {
     }
 
     /// The credit pool and how it is allocated (organisation owners).
-    pub async fn credits(&self, caller: &Caller, org_id: &str) -> Result<Credits> {
+    pub async fn credits(&self, caller: &Caller, org_id: &OrgId) -> Result<Credits> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::CreditsAllocate)?;
         let org = orgs::by_id(&mut conn, org_id).await?.ok_or(DomainError::NotFound)?;

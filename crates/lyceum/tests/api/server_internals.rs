@@ -57,5 +57,7 @@ pub fn directory_held(app: &TestApp) -> usize {
 /// The service's own permission check ("may `user` do `permission` in `workspace`"), as the
 /// handlers call it: from the grant cache when it holds the answer, else from the database.
 pub async fn service_may(app: &TestApp, user: &str, permission: Permission, workspace: &str) -> bool {
-    app.state.lyceum.may(user, permission, workspace).await.unwrap()
+    let user = lyceum_domain::id::UserId::parse(user).expect("a user id");
+    let workspace = lyceum_domain::id::WorkspaceId::parse(workspace).expect("a workspace id");
+    app.state.lyceum.may(&user, permission, &workspace).await.unwrap()
 }

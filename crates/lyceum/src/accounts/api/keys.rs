@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use lyceum_domain::id::{ApiKeyId, OrgId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -57,12 +58,12 @@ impl From<ApiKeyRow> for ApiKey {
     fn from(k: ApiKeyRow) -> ApiKey {
         use crate::kernel::db::rfc3339;
         ApiKey {
-            id: k.id,
+            id: k.id.into_string(),
             name: k.name,
             prefix: k.prefix,
-            role: k.role,
-            workspace_id: k.workspace_id,
-            created_by: k.created_by,
+            role: k.role.role_name().to_owned(),
+            workspace_id: k.role.workspace_id().map(WorkspaceId::to_string),
+            created_by: k.created_by.into_string(),
             created_at: rfc3339(k.created_at),
             expires_at: k.expires_at.map(rfc3339),
             revoked_at: k.revoked_at.map(rfc3339),
@@ -83,7 +84,7 @@ pub struct ApiKeyList {
 pub async fn create(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiJson(b): ApiJson<CreateKeyBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let input = NewKey { name: b.name, role: b.role, workspace_id: b.workspace_id, expires_at: b.expires_at };
@@ -91,12 +92,12 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
-            id: row.id,
+            id: row.id.to_string(),
             name: row.name,
             key,
             prefix: row.prefix,
-            role: row.role,
-            workspace_id: row.workspace_id,
+            role: row.role.role_name().to_owned(),
+            workspace_id: row.role.workspace_id().map(WorkspaceId::to_string),
             expires_at: row.expires_at.map(crate::kernel::db::rfc3339),
         }),
     ))
@@ -108,7 +109,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
 ) -> ApiResult<Json<ApiKeyList>> {
     let items = state.lyceum.api_keys().list_api_keys(&caller, &org).await?.into_iter().map(ApiKey::from).collect();
     Ok(Json(ApiKeyList { items, next_cursor: None }))
@@ -120,7 +121,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiPath((org, id)): ApiPath<(OrgId, ApiKeyId)>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.api_keys().revoke_api_key(&caller, &org, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -25,7 +25,7 @@ pub struct User {
 
 impl From<&UserRow> for User {
     fn from(u: &UserRow) -> User {
-        User { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), username: u.username.clone() }
+        User { id: u.id.to_string(), email: u.email.clone(), name: u.name.clone(), username: u.username.clone() }
     }
 }
 
@@ -151,12 +151,23 @@ pub async fn me(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<
         organizations: p
             .organizations
             .into_iter()
-            .map(|o| MyOrganization { id: o.id, name: o.name, role: o.role, status: o.status })
+            .map(|o| MyOrganization {
+                id: o.id.into_string(),
+                name: o.name,
+                role: o.role.as_str().to_owned(),
+                status: o.status.as_str().to_owned(),
+            })
             .collect(),
         workspaces: p
             .workspaces
             .into_iter()
-            .map(|w| MyWorkspace { id: w.id, organization_id: w.org_id, name: w.name, role: w.role, status: w.status })
+            .map(|w| MyWorkspace {
+                id: w.id.into_string(),
+                organization_id: w.org_id.into_string(),
+                name: w.name,
+                role: w.role.as_str().to_owned(),
+                status: w.status.as_str().to_owned(),
+            })
             .collect(),
     }))
 }

@@ -50,7 +50,7 @@ pub async fn home(State(state): State<AppState>, viewer: Result<Viewer, SignInFi
 }
 
 /// Where a person lands in a workspace: its Members page when they may see it, else its dashboard.
-async fn landing(state: &AppState, viewer: &Viewer, ws: &str) -> String {
+async fn landing(state: &AppState, viewer: &Viewer, ws: &lyceum_domain::id::WorkspaceId) -> String {
     let may_see_members = state
         .lyceum
         .audit()
@@ -209,7 +209,7 @@ pub async fn invite_page(
         token,
         organization: offer.organization_name,
         workspace: offer.workspace_name.unwrap_or_default(),
-        role: offer.role,
+        role: offer.role.as_str().to_owned(),
         email: offer.email,
         signed_in_as: viewer.ok().map(|v| (v.user.email.clone(), v.csrf.clone())),
     };

@@ -1,10 +1,12 @@
 //! API keys of an organisation (its owners): create one (the secret shown once), list them without
 //! secrets, revoke one at once.
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use lyceum_domain::id::{ApiKeyId, OrgId};
 use lyceum_domain::{ApiKeyState, DomainError, OrgRole, WorkspaceRole};
 use serde::Deserialize;
 
@@ -42,15 +44,15 @@ pub struct KeyView {
 impl KeyView {
     fn of(k: ApiKeyRow, workspaces: &[WorkspaceRow]) -> KeyView {
         let status = ApiKeyState::at(k.revoked_at, k.expires_at, now_ms()).as_str();
-        let workspace = match &k.workspace_id {
-            Some(id) => workspaces.iter().find(|w| &w.id == id).map_or_else(|| id.clone(), |w| w.name.clone()),
+        let workspace = match k.role.workspace_id() {
+            Some(id) => workspaces.iter().find(|w| &w.id == id).map_or_else(|| id.to_string(), |w| w.name.clone()),
             None => String::new(),
         };
         KeyView {
-            id: k.id,
+            id: k.id.into_string(),
             name: k.name,
             prefix: k.prefix,
-            role: k.role,
+            role: k.role.role_name().to_owned(),
             workspace,
             created: short_time(k.created_at),
             created_iso: crate::kernel::db::rfc3339(k.created_at),
@@ -85,7 +87,7 @@ impl Typed {
 struct KeysPage {
     shell: Shell,
     csrf: String,
-    org: String,
+    org: OrgId,
     keys: Vec<KeyView>,
     workspaces: Vec<WorkspaceRow>,
     org_roles: Vec<&'static str>,
@@ -99,7 +101,7 @@ struct KeysPage {
 #[template(path = "accounts/keys_revoked.html")]
 struct KeyRow {
     csrf: String,
-    org: String,
+    org: OrgId,
     k: KeyView,
     /// A message for `#flash` (swapped out of band).
     flash: Option<Flash>,
@@ -108,7 +110,7 @@ struct KeyRow {
 async fn page(
     state: &AppState,
     viewer: &Viewer,
-    org: &str,
+    org: &OrgId,
     typed: Typed,
     new_key: Option<(String, String)>,
 ) -> Result<KeysPage> {
@@ -119,7 +121,7 @@ async fn page(
     Ok(KeysPage {
         csrf: viewer.csrf.clone(),
         shell,
-        org: org.to_owned(),
+        org: org.clone(),
         keys: keys.into_iter().map(|k| KeyView::of(k, &workspaces)).collect(),
         workspaces,
         org_roles: OrgRole::ALL.iter().map(|r| r.as_str()).collect(),
@@ -140,7 +142,7 @@ fn show(result: Result<KeysPage>) -> Response {
 }
 
 /// `GET /o/{org}/api-keys`
-pub async fn keys_page(State(state): State<AppState>, viewer: Viewer, Path(org): Path<String>) -> Response {
+pub async fn keys_page(State(state): State<AppState>, viewer: Viewer, PagePath(org): PagePath<OrgId>) -> Response {
     show(page(&state, &viewer, &org, Typed::fresh(), None).await)
 }
 
@@ -173,7 +175,7 @@ fn end_of_day(typed: &str) -> Option<String> {
 /// `POST /o/{org}/api-keys`: creates a key and shows its secret once, on this answer only.
 pub async fn create_key(
     State(state): State<AppState>,
-    Path(org): Path<String>,
+    PagePath(org): PagePath<OrgId>,
     PageForm { mut viewer, form: f }: PageForm<NewKeyForm>,
 ) -> Response {
     let workspace_id = Some(f.workspace_id.trim().to_owned()).filter(|w| !w.is_empty());
@@ -211,7 +213,7 @@ pub async fn create_key(
 /// (status Revoked, or the refusal in the row); a plain form post gets the page with a message.
 pub async fn revoke_key(
     State(state): State<AppState>,
-    Path((org, id)): Path<(String, String)>,
+    PagePath((org, id)): PagePath<(OrgId, ApiKeyId)>,
     headers: HeaderMap,
     PageForm { viewer, .. }: PageForm<Empty>,
 ) -> Response {

@@ -38,8 +38,8 @@ pub struct WsQuery {
 
 /// The shell in the workspace of `?ws=` if the viewer sees it, else with no context.
 async fn shell(state: &AppState, viewer: &Viewer, ws: &str) -> Result<Shell> {
-    if !ws.is_empty() {
-        if let Ok(shell) = Shell::build(&state.lyceum, viewer, "My Profile", Place::Workspace(ws), "profile").await {
+    if let Some(ws) = lyceum_domain::id::WorkspaceId::parse(ws) {
+        if let Ok(shell) = Shell::build(&state.lyceum, viewer, "My Profile", Place::Workspace(&ws), "profile").await {
             return Ok(shell);
         }
     }

@@ -1,13 +1,22 @@
 //! Server-side sessions, found by the hash of their token.
 
+use lyceum_domain::id::UserId;
+use sqlx::FromRow;
+
 use crate::kernel::sql::Conn;
 
-pub async fn insert(conn: &mut Conn, token_hash: &str, user_id: &str, now: i64, expires_at: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    conn: &mut Conn,
+    token_hash: &str,
+    user_id: &UserId,
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $3, $4)",
     )
     .bind(token_hash)
-    .bind(user_id)
+    .bind(user_id.as_str())
     .bind(now)
     .bind(expires_at)
     .execute(conn)
@@ -15,8 +24,17 @@ pub async fn insert(conn: &mut Conn, token_hash: &str, user_id: &str, now: i64, 
     Ok(())
 }
 
-/// The session's user id, last-seen time and absolute expiry, if it has not passed the latter.
-pub async fn find_live(conn: &mut Conn, token_hash: &str, now: i64) -> sqlx::Result<Option<(String, i64, i64)>> {
+/// A live session: its user, last-seen time and absolute expiry.
+#[derive(Debug, FromRow)]
+pub struct LiveSession {
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// The session, if it has not passed its absolute expiry.
+pub async fn find_live(conn: &mut Conn, token_hash: &str, now: i64) -> sqlx::Result<Option<LiveSession>> {
     sqlx::query_as("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
         .bind(token_hash)
         .bind(now)
@@ -39,9 +57,9 @@ pub async fn delete(conn: &mut Conn, token_hash: &str) -> sqlx::Result<()> {
 }
 
 /// Ends every session of a user except `keep` (after a password or email change).
-pub async fn delete_others(conn: &mut Conn, user_id: &str, keep: Option<&str>) -> sqlx::Result<()> {
+pub async fn delete_others(conn: &mut Conn, user_id: &UserId, keep: Option<&str>) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(keep.unwrap_or(""))
         .execute(conn)
         .await?;

@@ -1,12 +1,14 @@
 //! Users: global accounts.
 
+use lyceum_domain::id::UserId;
 use sqlx::FromRow;
 
 use crate::kernel::sql::Conn;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub username: Option<String>,
@@ -20,8 +22,8 @@ pub async fn by_email(conn: &mut Conn, email: &str) -> sqlx::Result<Option<UserR
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(conn).await
 }
 
-pub async fn by_id(conn: &mut Conn, id: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(conn).await
+pub async fn by_id(conn: &mut Conn, id: &UserId) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id.as_str()).fetch_optional(conn).await
 }
 
 /// Users whose email is in `emails` (already normalised).
@@ -40,7 +42,7 @@ pub async fn by_emails(conn: &mut Conn, emails: &[String]) -> sqlx::Result<Vec<U
 }
 
 pub struct NewUser<'a> {
-    pub id: &'a str,
+    pub id: &'a UserId,
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
@@ -52,7 +54,7 @@ pub async fn insert(conn: &mut Conn, u: &NewUser<'_>, now: i64) -> sqlx::Result<
         "INSERT INTO users (id, email, name, username, password_hash, instance_admin, created_at, updated_at) \
          VALUES ($1, $2, $3, NULL, $4, $5, $6, $6)",
     )
-    .bind(u.id)
+    .bind(u.id.as_str())
     .bind(u.email)
     .bind(u.name)
     .bind(u.password_hash)
@@ -68,7 +70,7 @@ pub async fn update_profile(conn: &mut Conn, u: &UserRow, now: i64) -> sqlx::Res
     sqlx::query(
         "UPDATE users SET email = $2, name = $3, username = $4, password_hash = $5, updated_at = $6 WHERE id = $1",
     )
-    .bind(&u.id)
+    .bind(u.id.as_str())
     .bind(&u.email)
     .bind(&u.name)
     .bind(&u.username)
@@ -79,9 +81,9 @@ pub async fn update_profile(conn: &mut Conn, u: &UserRow, now: i64) -> sqlx::Res
     Ok(())
 }
 
-pub async fn set_instance_admin(conn: &mut Conn, id: &str, now: i64) -> sqlx::Result<()> {
+pub async fn set_instance_admin(conn: &mut Conn, id: &UserId, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET instance_admin = 1, updated_at = $2 WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(conn)
         .await?;

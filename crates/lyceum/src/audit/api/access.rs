@@ -2,6 +2,8 @@
 
 use axum::extract::State;
 use axum::Json;
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -50,10 +52,12 @@ pub struct CheckAnswer {
 pub async fn permissions(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
     ApiQuery(q): ApiQuery<PermissionsQuery>,
 ) -> ApiResult<Json<Permissions>> {
-    let p = state.lyceum.audit().permissions(&caller, &ws, q.user_id.as_deref()).await?;
+    // A person named by something that is not an id is not a member: 404, like one not found.
+    let user = q.user_id.as_deref().map(|u| UserId::parse(u).ok_or(DomainError::NotFound)).transpose()?;
+    let p = state.lyceum.audit().permissions(&caller, &ws, user.as_ref()).await?;
     Ok(Json(Permissions {
         permissions: p.permissions.into_iter().map(str::to_owned).collect(),
         roles: Roles { org: p.org_role, workspace: p.workspace_role },
@@ -67,7 +71,7 @@ pub async fn permissions(
 pub async fn check(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiJson(b): ApiJson<CheckBody>,
 ) -> ApiResult<Json<CheckAnswer>> {
     let (allowed, via) =

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use lyceum_domain::id::OrgId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -97,7 +98,7 @@ impl From<EventRow> for AuditEvent {
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     let filter = AuditFilter {

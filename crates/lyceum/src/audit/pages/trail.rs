@@ -1,10 +1,12 @@
 //! The audit trail of an organisation (its owners), or of one workspace (`?workspace_id=`, that
 //! workspace's owners): filters, newest first, older pages, and the same rows as CSV.
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use lyceum_domain::id::{OrgId, WorkspaceId};
 use lyceum_domain::DomainError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -147,7 +149,7 @@ struct EventView {
 }
 
 fn workspace_name(workspaces: &[WorkspaceRow], id: Option<&str>) -> String {
-    id.map(|id| workspaces.iter().find(|w| w.id == id).map_or_else(|| id.to_owned(), |w| w.name.clone()))
+    id.map(|id| workspaces.iter().find(|w| w.id.as_str() == id).map_or_else(|| id.to_owned(), |w| w.name.clone()))
         .unwrap_or_default()
 }
 
@@ -181,7 +183,7 @@ impl EventView {
 #[template(path = "audit/trail.html")]
 struct AuditPage {
     shell: Shell,
-    org: String,
+    org: OrgId,
     q: AuditQuery,
     /// Organisation-wide view: the workspace filter is a choice (otherwise fixed to one workspace).
     org_wide: bool,
@@ -197,7 +199,7 @@ struct AuditPage {
 pub async fn audit_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(org): Path<String>,
+    PagePath(org): PagePath<OrgId>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -214,8 +216,10 @@ pub async fn audit_page(
             }
             Err(e) => return Err(e),
         };
-        let context = match some(&q.workspace_id) {
-            Some(_) => Place::Workspace(&q.workspace_id),
+        // `list_audit` has answered 404 for a workspace filter that is not an id.
+        let ws = WorkspaceId::parse(&q.workspace_id);
+        let context = match &ws {
+            Some(ws) => Place::Workspace(ws),
             None => Place::Org(&org),
         };
         let shell = Shell::build(lyceum, &viewer, "Audit trail", context, "audit").await?;
@@ -311,7 +315,7 @@ fn csv_row(out: &mut String, e: &EventRow, workspaces: &[WorkspaceRow]) {
 }
 
 /// Every event the filters match, newest first, page by page (at most [`CSV_MAX_ROWS`]).
-async fn export(state: &AppState, viewer: &Viewer, org: &str, q: &AuditQuery) -> Result<String> {
+async fn export(state: &AppState, viewer: &Viewer, org: &OrgId, q: &AuditQuery) -> Result<String> {
     let lyceum = &state.lyceum;
     let mut page = lyceum.audit().list_audit(&viewer.caller, org, q.filter(500, None)).await?;
     let workspaces = lyceum.orgs().list_workspaces(&viewer.caller, org).await?;
@@ -336,7 +340,7 @@ async fn export(state: &AppState, viewer: &Viewer, org: &str, q: &AuditQuery) ->
 pub async fn audit_csv(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(org): Path<String>,
+    PagePath(org): PagePath<OrgId>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     match export(&state, &viewer, &org, &q).await {

@@ -105,14 +105,14 @@ impl CredentialCache {
     pub fn forget_user(&self, user_id: &str) {
         let mut sessions = self.sessions.write().unwrap_or_else(|e| e.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        sessions.retain(|_, s| s.user.id != user_id);
+        sessions.retain(|_, s| s.user.id.as_str() != user_id);
     }
 
     /// Forgets one API key (revoked).
     pub fn forget_key(&self, key_id: &str) {
         let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        keys.retain(|_, k| k.key.id != key_id);
+        keys.retain(|_, k| k.key.id.as_str() != key_id);
     }
 
     /// Forgets everything (a missed notification, an instance-wide change).
@@ -128,9 +128,14 @@ impl CredentialCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lyceum_domain::id::{ApiKeyId, OrgId, UserId};
+
+    fn user_id(name: &str) -> UserId {
+        UserId::from_uuid(uuid::Uuid::from_u128(name.bytes().fold(1, |a, b| a * 131 + u128::from(b))))
+    }
 
     fn user(id: &str) -> UserRef {
-        UserRef { id: id.into(), email: format!("{id}@x.test"), name: id.into(), instance_admin: false }
+        UserRef { id: user_id(id), email: format!("{id}@x.test"), name: id.into(), instance_admin: false }
     }
 
     fn session(id: &str, now: i64) -> CachedSession {
@@ -141,7 +146,7 @@ mod tests {
     fn sessions_expire_and_revalidate_in_memory() {
         let c = CredentialCache::new();
         c.store_session("h", c.epoch(), session("u", 0));
-        assert_eq!(c.session("h", 10, 100).map(|u| u.id), Some("u".into()));
+        assert_eq!(c.session("h", 10, 100).map(|u| u.id), Some(user_id("u")));
         assert!(c.session("h", 101, 100).is_none(), "idle expiry");
         assert!(c.session("h", REVALIDATE_MS, i64::MAX).is_none(), "due for a database read");
         assert!(c.session("h", 1_000_000, i64::MAX).is_none(), "absolute expiry");
@@ -157,19 +162,24 @@ mod tests {
         assert!(c.session("h", 1, 100).is_none());
         c.store_session("h", c.epoch(), session("u", 0));
         assert!(c.session("h", 1, 100).is_some());
-        c.forget_user("u");
+        c.forget_user(user_id("u").as_str());
         assert!(c.session("h", 1, 100).is_none());
     }
 
     #[test]
     fn keys_are_forgotten_by_id_and_expire() {
         let c = CredentialCache::new();
-        let (org, user) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
-        let key = KeyRef::from_row("k1".into(), &org, "owner", None, &user).expect("a well-formed key");
+        let key = KeyRef {
+            id: ApiKeyId::new(),
+            org_id: OrgId::new(),
+            role: crate::kernel::KeyRole::Org(lyceum_domain::OrgRole::Owner),
+            created_by: UserId::new(),
+        };
+        let key_id = key.id.clone();
         c.store_key("p", c.epoch(), CachedKey { key, secret_hash: "s".into(), expires_at: Some(50), read_at: 0 });
         assert!(c.key("p", 10).is_some());
         assert!(c.key("p", 50).is_none(), "expired");
-        c.forget_key("k1");
+        c.forget_key(key_id.as_str());
         assert!(c.key("p", 10).is_none());
     }
 }

@@ -3,6 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use lyceum_domain::id::{InvitationId, OrgId, WorkspaceId};
+use lyceum_domain::{DomainError, MemberRole};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -70,11 +72,11 @@ impl From<InvitationRow> for Invitation {
     fn from(i: InvitationRow) -> Invitation {
         let status = i.status(crate::kernel::db::now_ms()).to_string();
         Invitation {
-            id: i.id,
+            id: i.id.into_string(),
             email: i.email,
-            org_role: i.org_role,
-            workspace_id: i.workspace_id,
-            workspace_role: i.workspace_role,
+            org_role: i.org_role.as_str().to_owned(),
+            workspace_id: i.workspace_id.map(WorkspaceId::into_string),
+            workspace_role: i.workspace_role.map(|r| r.as_str().to_owned()),
             status,
             created_at: crate::kernel::db::rfc3339(i.created_at),
             expires_at: crate::kernel::db::rfc3339(i.expires_at),
@@ -109,14 +111,18 @@ async fn invite(
     target: ScopeRef<'_>,
     b: InviteBody,
 ) -> ApiResult<Json<InviteResults>> {
-    let results = state.lyceum.invitations().invite(caller, target, &b.emails.into_vec(), &b.role).await?;
+    let role = match target {
+        ScopeRef::Org(_) => MemberRole::parse_org(&b.role)?,
+        ScopeRef::Workspace(_) => MemberRole::parse_workspace(&b.role)?,
+    };
+    let results = state.lyceum.invitations().invite(caller, target, &b.emails.into_vec(), role).await?;
     Ok(Json(InviteResults {
         results: results
             .into_iter()
             .map(|r| InviteOutcome {
                 email: r.email,
                 outcome: r.outcome.as_str().to_owned(),
-                invitation_id: r.invitation_id,
+                invitation_id: r.invitation_id.map(InvitationId::into_string),
             })
             .collect(),
     }))
@@ -129,7 +135,7 @@ async fn invite(
 pub async fn invite_to_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiJson(b): ApiJson<InviteBody>,
 ) -> ApiResult<Json<InviteResults>> {
     invite(&state, &caller, ScopeRef::Org(&org), b).await
@@ -142,7 +148,7 @@ pub async fn invite_to_org(
 pub async fn invite_to_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
     ApiJson(b): ApiJson<InviteBody>,
 ) -> ApiResult<Json<InviteResults>> {
     invite(&state, &caller, ScopeRef::Workspace(&ws), b).await
@@ -154,13 +160,16 @@ pub async fn invite_to_workspace(
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiQuery(q): ApiQuery<InvitationQuery>,
 ) -> ApiResult<Json<Page<Invitation>>> {
+    // A workspace filter that is not an id names no workspace: 404, like one not found.
+    let workspace =
+        q.workspace_id.as_deref().map(|w| WorkspaceId::parse(w).ok_or(DomainError::NotFound)).transpose()?;
     let page = state
         .lyceum
         .invitations()
-        .list_invitations(&caller, &org, q.workspace_id.as_deref(), q.cursor.as_deref(), q.limit)
+        .list_invitations(&caller, &org, workspace.as_ref(), q.cursor.as_deref(), q.limit)
         .await?;
     Ok(Json(Page::map(page, Invitation::from)))
 }
@@ -171,7 +180,7 @@ pub async fn list(
 pub async fn resend(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<InvitationId>,
 ) -> ApiResult<Json<Invitation>> {
     Ok(Json(state.lyceum.invitations().resend_invitation(&caller, &id).await?.into()))
 }
@@ -182,7 +191,7 @@ pub async fn resend(
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<InvitationId>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.invitations().revoke_invitation(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -197,7 +206,7 @@ pub async fn by_token(State(state): State<AppState>, ApiPath(token): ApiPath<Str
         organization_name: t.organization_name,
         workspace_name: t.workspace_name,
         email: t.email,
-        role: t.role,
+        role: t.role.as_str().to_owned(),
     }))
 }
 

@@ -3,6 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::MemberRole;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,7 +30,13 @@ pub struct Member {
 
 impl From<MemberRow> for Member {
     fn from(m: MemberRow) -> Member {
-        Member { user_id: m.user_id, email: m.email, name: m.name, role: m.role, status: m.status }
+        Member {
+            user_id: m.user_id.into_string(),
+            email: m.email,
+            name: m.name,
+            role: m.role.as_str().to_owned(),
+            status: m.status.as_str().to_owned(),
+        }
     }
 }
 
@@ -87,7 +95,7 @@ async fn list(
 pub async fn list_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> ApiResult<Json<Page<Member>>> {
     list(&state, &caller, ScopeRef::Org(&org), q).await
@@ -99,7 +107,7 @@ pub async fn list_org(
 pub async fn list_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> ApiResult<Json<Page<Member>>> {
     list(&state, &caller, ScopeRef::Workspace(&ws), q).await
@@ -112,10 +120,14 @@ pub async fn list_workspace(
 pub async fn change_org_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath((org, user)): ApiPath<(String, String)>,
+    ApiPath((org, user)): ApiPath<(OrgId, UserId)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.members().change_role(&caller, ScopeRef::Org(&org), &user, &b.role).await?;
+    let m = state
+        .lyceum
+        .members()
+        .change_role(&caller, ScopeRef::Org(&org), &user, MemberRole::parse_org(&b.role)?)
+        .await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -126,10 +138,14 @@ pub async fn change_org_role(
 pub async fn change_workspace_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath((ws, user)): ApiPath<(String, String)>,
+    ApiPath((ws, user)): ApiPath<(WorkspaceId, UserId)>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> ApiResult<Json<MemberEnvelope>> {
-    let m = state.lyceum.members().change_role(&caller, ScopeRef::Workspace(&ws), &user, &b.role).await?;
+    let m = state
+        .lyceum
+        .members()
+        .change_role(&caller, ScopeRef::Workspace(&ws), &user, MemberRole::parse_workspace(&b.role)?)
+        .await?;
     Ok(Json(MemberEnvelope { member: m.into() }))
 }
 
@@ -139,7 +155,7 @@ pub async fn change_workspace_role(
 pub async fn remove_from_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath((org, user)): ApiPath<(String, String)>,
+    ApiPath((org, user)): ApiPath<(OrgId, String)>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.members().remove_members(&caller, ScopeRef::Org(&org), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -151,7 +167,7 @@ pub async fn remove_from_org(
 pub async fn remove_from_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath((ws, user)): ApiPath<(String, String)>,
+    ApiPath((ws, user)): ApiPath<(WorkspaceId, String)>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.members().remove_members(&caller, ScopeRef::Workspace(&ws), &[user]).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -164,7 +180,7 @@ pub async fn remove_from_workspace(
 pub async fn bulk_remove_from_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
     let removed = state.lyceum.members().remove_members(&caller, ScopeRef::Workspace(&ws), &b.user_ids).await?;
@@ -178,7 +194,7 @@ pub async fn bulk_remove_from_workspace(
 pub async fn bulk_remove_from_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiJson(b): ApiJson<BulkRemoveBody>,
 ) -> ApiResult<Json<Removed>> {
     let removed = state.lyceum.members().remove_members(&caller, ScopeRef::Org(&org), &b.user_ids).await?;
@@ -191,7 +207,7 @@ pub async fn bulk_remove_from_org(
 pub async fn leave_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.members().leave(&caller, ScopeRef::Org(&org)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -203,7 +219,7 @@ pub async fn leave_org(
 pub async fn leave_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
 ) -> ApiResult<StatusCode> {
     state.lyceum.members().leave(&caller, ScopeRef::Workspace(&ws)).await?;
     Ok(StatusCode::NO_CONTENT)

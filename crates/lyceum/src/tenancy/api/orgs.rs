@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use lyceum_domain::id::{OrgId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -49,13 +50,17 @@ pub struct Organization {
 impl From<OrgView> for Organization {
     fn from(v: OrgView) -> Organization {
         Organization {
-            id: v.org.id,
+            id: v.org.id.into_string(),
             name: v.org.name,
-            plan: v.org.plan,
+            plan: v.org.plan.as_str().to_owned(),
             seats: v.org.seats,
             credit_pool: v.org.credit_pool,
             created_at: crate::kernel::db::rfc3339(v.org.created_at),
-            workspaces: v.workspaces.into_iter().map(|w| WorkspaceRef { id: w.id, name: w.name }).collect(),
+            workspaces: v
+                .workspaces
+                .into_iter()
+                .map(|w| WorkspaceRef { id: w.id.into_string(), name: w.name })
+                .collect(),
         }
     }
 }
@@ -72,8 +77,8 @@ pub struct Workspace {
 impl From<WorkspaceRow> for Workspace {
     fn from(w: WorkspaceRow) -> Workspace {
         Workspace {
-            id: w.id,
-            organization_id: w.org_id,
+            id: w.id.into_string(),
+            organization_id: w.org_id.into_string(),
             name: w.name,
             credit_limit: w.credit_limit,
             credits_used: w.credits_used,
@@ -139,7 +144,7 @@ pub async fn create_org(
 pub async fn get_org(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
 ) -> ApiResult<Json<Organization>> {
     Ok(Json(state.lyceum.orgs().get_org(&caller, &org).await?.into()))
 }
@@ -150,7 +155,7 @@ pub async fn get_org(
 pub async fn list_workspaces(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
 ) -> ApiResult<Json<WorkspaceList>> {
     let items = state.lyceum.orgs().list_workspaces(&caller, &org).await?.into_iter().map(Workspace::from).collect();
     Ok(Json(WorkspaceList { items, next_cursor: None }))
@@ -163,7 +168,7 @@ pub async fn list_workspaces(
 pub async fn create_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
     ApiJson(b): ApiJson<CreateWorkspaceBody>,
 ) -> ApiResult<(StatusCode, Json<Workspace>)> {
     let ws = state.lyceum.orgs().create_workspace(&caller, &org, &b.name, b.credit_limit).await?;
@@ -177,7 +182,7 @@ pub async fn create_workspace(
 pub async fn update_workspace(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(ws): ApiPath<String>,
+    ApiPath(ws): ApiPath<WorkspaceId>,
     ApiJson(b): ApiJson<UpdateWorkspaceBody>,
 ) -> ApiResult<Json<Workspace>> {
     let ws = state.lyceum.orgs().update_workspace(&caller, &ws, b.name.as_deref(), b.credit_limit).await?;
@@ -190,7 +195,7 @@ pub async fn update_workspace(
 pub async fn credits(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    ApiPath(org): ApiPath<String>,
+    ApiPath(org): ApiPath<OrgId>,
 ) -> ApiResult<Json<Credits>> {
     let c = state.lyceum.orgs().credits(&caller, &org).await?;
     Ok(Json(Credits {
@@ -200,7 +205,12 @@ pub async fn credits(
         workspaces: c
             .workspaces
             .into_iter()
-            .map(|w| WorkspaceCredits { id: w.id, name: w.name, limit: w.credit_limit, used: w.credits_used })
+            .map(|w| WorkspaceCredits {
+                id: w.id.into_string(),
+                name: w.name,
+                limit: w.credit_limit,
+                used: w.credits_used,
+            })
             .collect(),
     }))
 }

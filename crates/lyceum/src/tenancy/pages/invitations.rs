@@ -1,9 +1,11 @@
 //! The Invitations tab of a workspace: its invitations, pending ones first, with resend and revoke.
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use lyceum_domain::id::{InvitationId, WorkspaceId};
 use lyceum_domain::InvitationStatus;
 use serde::Deserialize;
 
@@ -40,7 +42,8 @@ pub struct InvitationView {
 impl InvitationView {
     fn of(inv: InvitationRow, now: i64) -> InvitationView {
         let status = inv.status(now);
-        let role = inv.workspace_role.as_deref().map_or_else(|| format!("Organisation {}", inv.org_role), role_label);
+        let role =
+            inv.workspace_role.map_or_else(|| format!("Organisation {}", inv.org_role), |r| role_label(r.as_str()));
         let open = status.is_open();
         let iso = rfc3339(inv.expires_at);
         InvitationView {
@@ -60,7 +63,7 @@ impl InvitationView {
             can_revoke: status == InvitationStatus::Pending,
             note: String::new(),
             error: String::new(),
-            id: inv.id,
+            id: inv.id.into_string(),
             email: inv.email,
             role_label: role,
             status,
@@ -72,7 +75,7 @@ impl InvitationView {
 #[template(path = "tenancy/invitations.html")]
 struct InvitationsPage {
     shell: Shell,
-    ws: String,
+    ws: WorkspaceId,
     workspace_name: String,
     rows: Vec<InvitationView>,
     more: Option<String>,
@@ -81,7 +84,7 @@ struct InvitationsPage {
 #[derive(Template)]
 #[template(path = "tenancy/invitations_row.html")]
 struct RowPartial {
-    ws: String,
+    ws: WorkspaceId,
     i: InvitationView,
 }
 
@@ -108,7 +111,7 @@ fn pending_first(items: Vec<InvitationRow>, now: i64) -> Vec<InvitationView> {
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(ws): Path<String>,
+    PagePath(ws): PagePath<WorkspaceId>,
     Query(params): Query<PageParams>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -141,7 +144,7 @@ pub async fn page(
 }
 
 /// The invitation `id` of workspace `ws` as listed now.
-async fn find(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str) -> Result<Option<InvitationRow>> {
+async fn find(lyceum: &Lyceum, viewer: &Viewer, ws: &WorkspaceId, id: &InvitationId) -> Result<Option<InvitationRow>> {
     let org = lyceum.org_of_workspace(ws).await?;
     let mut cursor: Option<String> = None;
     loop {
@@ -149,7 +152,7 @@ async fn find(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str) -> Result<Op
             .invitations()
             .list_invitations(&viewer.caller, &org, Some(ws), cursor.as_deref(), Some(PAGE_SIZE))
             .await?;
-        if let Some(found) = page.items.into_iter().find(|i| i.id == id) {
+        if let Some(found) = page.items.into_iter().find(|i| &i.id == id) {
             return Ok(Some(found));
         }
         match page.next_cursor {
@@ -160,7 +163,14 @@ async fn find(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str) -> Result<Op
 }
 
 /// The row of invitation `id` with a note or an error, or a row saying only the message.
-async fn row_answer(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str, ok: bool, message: String) -> Response {
+async fn row_answer(
+    lyceum: &Lyceum,
+    viewer: &Viewer,
+    ws: &WorkspaceId,
+    id: &InvitationId,
+    ok: bool,
+    message: String,
+) -> Response {
     match find(lyceum, viewer, ws, id).await {
         Ok(Some(inv)) => {
             let mut i = InvitationView::of(inv, now_ms());
@@ -169,7 +179,7 @@ async fn row_answer(lyceum: &Lyceum, viewer: &Viewer, ws: &str, id: &str, ok: bo
             } else {
                 i.error = message;
             }
-            fragment(&RowPartial { ws: ws.to_owned(), i })
+            fragment(&RowPartial { ws: ws.clone(), i })
         }
         _ => fragment(&GoneRow { message }),
     }
@@ -187,7 +197,7 @@ fn capitalise(s: &str) -> String {
 pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((ws, id)): Path<(String, String)>,
+    PagePath((ws, id)): PagePath<(WorkspaceId, InvitationId)>,
     PageForm { viewer, .. }: PageForm<NoFields>,
 ) -> Response {
     let (ok, message) = match state.lyceum.invitations().resend_invitation(&viewer.caller, &id).await {
@@ -201,7 +211,7 @@ pub async fn resend(
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((ws, id)): Path<(String, String)>,
+    PagePath((ws, id)): PagePath<(WorkspaceId, InvitationId)>,
     PageForm { viewer, .. }: PageForm<NoFields>,
 ) -> Response {
     let (ok, message) = match state.lyceum.invitations().revoke_invitation(&viewer.caller, &id).await {
@@ -216,8 +226,8 @@ async fn finish(
     lyceum: &Lyceum,
     viewer: &Viewer,
     headers: &HeaderMap,
-    ws: &str,
-    id: &str,
+    ws: &WorkspaceId,
+    id: &InvitationId,
     ok: bool,
     message: String,
 ) -> Response {

@@ -2,12 +2,14 @@
 //! the invite dialog, a role dropdown per row, single and bulk removal. Every action is a service
 //! call; its refusal is shown where the action was taken (the row, the dialog, the notice).
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
 use lyceum_domain::invitation::Outcome;
-use lyceum_domain::{rules, DomainError, MemberStatus, Permission, PermissionSet, WorkspaceRole};
+use lyceum_domain::{rules, DomainError, MemberRole, MemberStatus, Permission, PermissionSet, WorkspaceRole};
 use serde::Deserialize;
 
 use crate::kernel::scope::ScopeRef;
@@ -55,8 +57,8 @@ fn options(roles: impl IntoIterator<Item = WorkspaceRole>) -> Vec<RoleOption> {
 
 /// Where the viewer is and what the engine lets them do there.
 pub struct Here {
-    pub ws: String,
-    pub org: String,
+    pub ws: WorkspaceId,
+    pub org: OrgId,
     pub workspace_name: String,
     pub held: PermissionSet,
 }
@@ -74,7 +76,7 @@ impl Here {
     }
 
     /// Asks the kernel (404 unless the viewer can see the workspace), for partials with no shell.
-    pub async fn load(lyceum: &Lyceum, viewer: &Viewer, ws: &str) -> Result<Here> {
+    pub async fn load(lyceum: &Lyceum, viewer: &Viewer, ws: &WorkspaceId) -> Result<Here> {
         Here::at(lyceum.here(&viewer.caller, Place::Workspace(ws)).await?.as_ref())
     }
 }
@@ -82,14 +84,14 @@ impl Here {
 /// What every member table template needs.
 #[derive(Clone)]
 pub struct TableCtx {
-    pub ws: String,
+    pub ws: WorkspaceId,
     pub workspace_name: String,
     pub csrf: String,
     /// The roles the viewer may assign (the engine's rule 1).
     pub roles: Vec<RoleOption>,
     pub can_manage: bool,
     pub can_invite: bool,
-    pub me: String,
+    pub me: UserId,
 }
 
 impl TableCtx {
@@ -116,23 +118,26 @@ impl TableCtx {
 
     fn row(&self, m: MemberRow) -> RowView {
         let is_self = m.user_id == self.me;
-        let role = WorkspaceRole::parse(&m.role).ok();
+        let role = match m.role {
+            MemberRole::Workspace(r) => Some(r),
+            MemberRole::Org(_) => None,
+        };
         let editable = self.can_manage && !is_self && self.roles.iter().any(|r| Some(r.role) == role);
         RowView {
-            role_label: role_label(&m.role),
-            status_label: match MemberStatus::parse(&m.status) {
-                Ok(MemberStatus::Pending) => "Pending",
-                _ => "Accepted",
+            role_label: role_label(m.role.as_str()),
+            status_label: match m.status {
+                MemberStatus::Pending => "Pending",
+                MemberStatus::Accepted => "Accepted",
             },
             is_self,
             editable,
             error: String::new(),
             note: String::new(),
-            user_id: m.user_id,
+            user_id: m.user_id.into_string(),
             name: m.name,
             email: m.email,
-            role: m.role,
-            status: m.status,
+            role: m.role.as_str().to_owned(),
+            status: m.status.as_str().to_owned(),
         }
     }
 }
@@ -190,7 +195,7 @@ impl ListParams {
         }
     }
 
-    fn more(&self, ws: &str, next: Option<String>) -> Option<More> {
+    fn more(&self, ws: &WorkspaceId, next: Option<String>) -> Option<More> {
         let next = next?;
         let limit = self.limit.map(|l| l.to_string()).unwrap_or_default();
         let pairs: Vec<(&str, &str)> = [
@@ -295,7 +300,7 @@ fn default_role(t: &TableCtx) -> String {
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(ws): Path<String>,
+    PagePath(ws): PagePath<WorkspaceId>,
     Query(params): Query<ListParams>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -331,7 +336,7 @@ pub async fn page(
 pub async fn rows(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(ws): Path<String>,
+    PagePath(ws): PagePath<WorkspaceId>,
     Query(params): Query<ListParams>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -380,7 +385,7 @@ pub struct InviteForm {
 pub async fn invite(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(ws): Path<String>,
+    PagePath(ws): PagePath<WorkspaceId>,
     PageForm { viewer, form }: PageForm<InviteForm>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -390,10 +395,15 @@ pub async fn invite(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    let result = lyceum
-        .invitations()
-        .invite(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&form.emails), &form.role)
-        .await;
+    let result = match MemberRole::parse_workspace(&form.role) {
+        Ok(role) => {
+            lyceum
+                .invitations()
+                .invite(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&form.emails), role)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    };
     match result {
         Ok(results) => {
             let results: Vec<InviteResultView> = results
@@ -441,7 +451,7 @@ pub struct RoleForm {
 pub async fn change_role(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((ws, user)): Path<(String, String)>,
+    PagePath((ws, user)): PagePath<(WorkspaceId, UserId)>,
     PageForm { viewer, form }: PageForm<RoleForm>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -451,7 +461,11 @@ pub async fn change_role(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    match lyceum.members().change_role(&viewer.caller, ScopeRef::Workspace(&ws), &user, &form.role).await {
+    let changed = match MemberRole::parse_workspace(&form.role) {
+        Ok(role) => lyceum.members().change_role(&viewer.caller, ScopeRef::Workspace(&ws), &user, role).await,
+        Err(e) => Err(e.into()),
+    };
+    match changed {
         Ok(row) => {
             let mut m = t.row(row);
             m.note = format!("Role changed to {}.", m.role_label);
@@ -469,10 +483,16 @@ pub async fn change_role(
 }
 
 /// A member as the list shows it now, found by searching for their email.
-async fn find_member(lyceum: &Lyceum, viewer: &Viewer, ws: &str, user: &str, email: &str) -> Option<MemberRow> {
+async fn find_member(
+    lyceum: &Lyceum,
+    viewer: &Viewer,
+    ws: &WorkspaceId,
+    user: &UserId,
+    email: &str,
+) -> Option<MemberRow> {
     let filter = MemberFilter { q: some(email), limit: Some(500), ..MemberFilter::default() };
     let page = lyceum.members().list_members(&viewer.caller, ScopeRef::Workspace(ws), filter).await.ok()?;
-    page.items.into_iter().find(|m| m.user_id == user)
+    page.items.into_iter().find(|m| &m.user_id == user)
 }
 
 /// The row of `user` as listed now with `error` shown in it, or a row saying only the error.
@@ -480,7 +500,7 @@ async fn row_with_error(
     lyceum: &Lyceum,
     viewer: &Viewer,
     t: TableCtx,
-    user: &str,
+    user: &UserId,
     email: &str,
     error: String,
 ) -> Response {
@@ -488,7 +508,7 @@ async fn row_with_error(
     let m = match found {
         Some(row) => RowView { error, ..t.row(row) },
         None => RowView {
-            user_id: user.to_owned(),
+            user_id: user.to_string(),
             name: String::new(),
             email: email.to_owned(),
             role: String::new(),
@@ -523,7 +543,7 @@ pub struct RemoveForm {
 pub async fn remove_one(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((ws, user)): Path<(String, String)>,
+    PagePath((ws, user)): PagePath<(WorkspaceId, UserId)>,
     PageForm { viewer, form }: PageForm<RemoveForm>,
 ) -> Response {
     let lyceum = &state.lyceum;
@@ -533,7 +553,7 @@ pub async fn remove_one(
     };
     let t = TableCtx::new(&here, &viewer);
     let back = format!("/w/{ws}/members");
-    match lyceum.members().remove_members(&viewer.caller, ScopeRef::Workspace(&ws), std::slice::from_ref(&user)).await {
+    match lyceum.members().remove_members(&viewer.caller, ScopeRef::Workspace(&ws), &[user.to_string()]).await {
         Ok(_) => {
             let who = if form.email.is_empty() { "The member" } else { form.email.as_str() };
             let message = format!("Removed {who} from {}.", here.workspace_name);
@@ -567,7 +587,7 @@ pub struct BulkForm {
 pub async fn remove_many(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(ws): Path<String>,
+    PagePath(ws): PagePath<WorkspaceId>,
     PageForm { viewer, form }: PageForm<BulkForm>,
 ) -> Response {
     let back = format!("/w/{ws}/members");
@@ -582,7 +602,7 @@ pub async fn remove_many(
             let blocked: Vec<String> = entries
                 .into_iter()
                 .map(|(id, _, reason)| {
-                    let who = if id == viewer.user.id { format!("You ({})", viewer.user.email) } else { id };
+                    let who = if id == viewer.user.id.as_str() { format!("You ({})", viewer.user.email) } else { id };
                     format!("{who}: {reason}")
                 })
                 .collect();

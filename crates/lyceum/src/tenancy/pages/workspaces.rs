@@ -1,9 +1,11 @@
 //! Workspaces of an organisation (its owners): credit limits and use, the pool, creating a
 //! workspace within the plan and the pool, and changing a workspace's credit limit in its row.
 
+use crate::web::ui::session::PagePath;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
+use lyceum_domain::id::{OrgId, WorkspaceId};
 use lyceum_domain::DomainError;
 use serde::Deserialize;
 
@@ -23,7 +25,7 @@ pub fn whole_number(field: &str, typed: &str) -> Result<i64> {
 
 /// An error shown in one workspace's row, with the value typed there.
 struct RowError {
-    workspace_id: String,
+    workspace_id: WorkspaceId,
     typed: String,
     message: String,
 }
@@ -32,14 +34,14 @@ struct RowError {
 #[template(path = "tenancy/workspaces.html")]
 struct WorkspacesPage {
     shell: Shell,
-    org: String,
+    org: OrgId,
     workspaces: Vec<WorkspaceRow>,
     pool: i64,
     allocated: i64,
     unallocated: i64,
     /// Pro plan with its one workspace: the form gives way to `#plan-note`.
     plan_full: bool,
-    plan: String,
+    plan: lyceum_domain::Plan,
     name: String,
     credit_limit: String,
     errors: FieldErrors,
@@ -78,18 +80,15 @@ struct Typed {
 }
 
 /// Builds the page; the service calls decide who may see it (owners; others 403, strangers 404).
-async fn page(state: &AppState, viewer: &Viewer, org: &str, typed: Typed) -> Result<WorkspacesPage> {
+async fn page(state: &AppState, viewer: &Viewer, org: &OrgId, typed: Typed) -> Result<WorkspacesPage> {
     let lyceum = &state.lyceum;
     let credits = lyceum.orgs().credits(&viewer.caller, org).await?;
     let plan = lyceum.orgs().get_org(&viewer.caller, org).await?.org.plan;
     let shell = Shell::build(lyceum, viewer, "Workspaces", Place::Org(org), "workspaces").await?;
-    let plan_full = lyceum_domain::Plan::parse(&plan)
-        .ok()
-        .and_then(|p| p.workspace_limit())
-        .is_some_and(|limit| credits.workspaces.len() >= limit);
+    let plan_full = plan.workspace_limit().is_some_and(|limit| credits.workspaces.len() >= limit);
     Ok(WorkspacesPage {
         shell,
-        org: org.to_owned(),
+        org: org.clone(),
         pool: credits.pool,
         allocated: credits.allocated,
         unallocated: (credits.pool - credits.allocated).max(0),
@@ -116,7 +115,11 @@ fn show(result: Result<WorkspacesPage>) -> Response {
 }
 
 /// `GET /o/{org}/workspaces`
-pub async fn workspaces_page(State(state): State<AppState>, viewer: Viewer, Path(org): Path<String>) -> Response {
+pub async fn workspaces_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PagePath(org): PagePath<OrgId>,
+) -> Response {
     show(page(&state, &viewer, &org, Typed { credit_limit: "0".to_owned(), ..Typed::default() }).await)
 }
 
@@ -129,7 +132,7 @@ pub struct NewWorkspaceForm {
 /// `POST /o/{org}/workspaces`: creates a workspace, or shows the form again with the refusal.
 pub async fn create_workspace(
     State(state): State<AppState>,
-    Path(org): Path<String>,
+    PagePath(org): PagePath<OrgId>,
     PageForm { viewer, form: f }: PageForm<NewWorkspaceForm>,
 ) -> Response {
     let created = async {
@@ -168,7 +171,7 @@ pub struct CreditLimitForm {
 /// `POST /o/{org}/workspaces/{ws}/credit-limit`: changes one workspace's credit limit.
 pub async fn update_credit_limit(
     State(state): State<AppState>,
-    Path((org, ws)): Path<(String, String)>,
+    PagePath((org, ws)): PagePath<(OrgId, WorkspaceId)>,
     PageForm { viewer, form: f }: PageForm<CreditLimitForm>,
 ) -> Response {
     let updated = async {

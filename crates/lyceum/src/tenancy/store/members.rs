@@ -1,5 +1,7 @@
 //! Organisation and workspace memberships, and the member list with search and keyset pages.
 
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::{MemberRole, MemberStatus, OrgRole, WorkspaceRole};
 use sqlx::FromRow;
 
 use crate::kernel::db::Backend;
@@ -9,27 +11,34 @@ use crate::kernel::sql::Conn;
 /// One of a person's organisation memberships, with the organisation's name.
 #[derive(Debug, Clone, FromRow)]
 pub struct OrgMembership {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: OrgId,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub role: OrgRole,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
 }
 
 /// One of a person's workspace memberships, with the workspace's organisation and name.
 #[derive(Debug, Clone, FromRow)]
 pub struct WorkspaceMembership {
-    pub id: String,
-    pub org_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: WorkspaceId,
+    #[sqlx(try_from = "String")]
+    pub org_id: OrgId,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub role: WorkspaceRole,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
 }
 
 /// Which membership table a query is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
-    Org(&'a str),
-    Workspace(&'a str),
+    Org(&'a OrgId),
+    Workspace(&'a WorkspaceId),
 }
 
 impl Scope<'_> {
@@ -42,19 +51,57 @@ impl Scope<'_> {
 
     fn id(self) -> String {
         match self {
-            Scope::Org(id) | Scope::Workspace(id) => id.to_owned(),
+            Scope::Org(id) => id.as_str().to_owned(),
+            Scope::Workspace(id) => id.as_str().to_owned(),
         }
+    }
+
+    /// A stored role name as a role of this scope's kind.
+    fn role(self, name: String) -> sqlx::Result<MemberRole> {
+        let parsed = match self {
+            Scope::Org(_) => OrgRole::parse(&name).map(MemberRole::Org),
+            Scope::Workspace(_) => WorkspaceRole::parse(&name).map(MemberRole::Workspace),
+        };
+        parsed.map_err(|e| sqlx::Error::ColumnDecode { index: "role".into(), source: Box::new(e) })
     }
 }
 
 /// One member as listed.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct MemberRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    pub role: MemberRole,
+    pub status: MemberStatus,
+}
+
+/// A member as read, before its role is known to be an organisation or a workspace role.
+#[derive(FromRow)]
+struct RawMember {
+    #[sqlx(try_from = "String")]
+    user_id: UserId,
+    email: String,
+    name: String,
+    role: String,
+    #[sqlx(try_from = "String")]
+    status: MemberStatus,
+}
+
+impl RawMember {
+    fn in_scope(self, scope: Scope<'_>) -> sqlx::Result<MemberRow> {
+        Ok(MemberRow {
+            role: scope.role(self.role)?,
+            user_id: self.user_id,
+            email: self.email,
+            name: self.name,
+            status: self.status,
+        })
+    }
+}
+
+fn in_scope(rows: Vec<RawMember>, scope: Scope<'_>) -> sqlx::Result<Vec<MemberRow>> {
+    rows.into_iter().map(|r| r.in_scope(scope)).collect()
 }
 
 /// The filters and page of a member list.
@@ -100,7 +147,7 @@ pub async fn list(conn: &mut Conn, scope: Scope<'_>, q: &ListQuery<'_>) -> sqlx:
     loop {
         let page = list_sql(conn, scope, &page_q, Search::Like).await?;
         let exhausted = (page.len() as i64) < PAGE;
-        page_q.after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
+        page_q.after = page.last().map(|m| (m.email.clone(), m.user_id.as_str().to_owned()));
         out.extend(
             page.into_iter().filter(|m| m.email.to_lowercase().contains(text) || m.name.to_lowercase().contains(text)),
         );
@@ -208,32 +255,42 @@ async fn list_sql(
     for b in &binds {
         query = query.bind(b);
     }
-    query.fetch_all(conn).await
+    in_scope(query.fetch_all(conn).await?, scope)
 }
 
 /// A workspace membership as the in-memory member directory holds them.
 #[derive(Debug, Clone, FromRow)]
 pub struct DirectoryMembership {
-    pub workspace_id: String,
-    pub user_id: String,
-    pub role: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub workspace_id: WorkspaceId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    #[sqlx(try_from = "String")]
+    pub role: WorkspaceRole,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
 }
 
 /// Every member of an organisation as a stream, in no particular order (the directory sorts them).
-pub fn all_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, MemberRow> {
-    sqlx::query_as(
+pub fn all_of_org<'c>(conn: &'c mut Conn, org_id: &'c OrgId) -> RowStream<'c, MemberRow> {
+    use futures_util::StreamExt as _;
+    sqlx::query_as::<_, RawMember>(
         "SELECT m.user_id, u.email, u.name, m.role, m.status FROM org_members m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1",
     )
-    .bind(org_id)
+    .bind(org_id.as_str())
     .fetch(conn)
+    .map(move |r| r.and_then(|r| r.in_scope(Scope::Org(org_id))))
+    .boxed()
 }
 
 /// Every workspace membership in an organisation as a stream.
-pub fn all_workspace_memberships_of_org<'c>(conn: &'c mut Conn, org_id: &'c str) -> RowStream<'c, DirectoryMembership> {
+pub fn all_workspace_memberships_of_org<'c>(
+    conn: &'c mut Conn,
+    org_id: &'c OrgId,
+) -> RowStream<'c, DirectoryMembership> {
     sqlx::query_as("SELECT workspace_id, user_id, role, status FROM workspace_members WHERE org_id = $1")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .fetch(conn)
 }
 
@@ -241,20 +298,21 @@ pub fn all_workspace_memberships_of_org<'c>(conn: &'c mut Conn, org_id: &'c str)
 pub type RowStream<'c, T> = futures_core::stream::BoxStream<'c, sqlx::Result<T>>;
 
 /// One member of the scope.
-pub async fn get(conn: &mut Conn, scope: Scope<'_>, user_id: &str) -> sqlx::Result<Option<MemberRow>> {
+pub async fn get(conn: &mut Conn, scope: Scope<'_>, user_id: &UserId) -> sqlx::Result<Option<MemberRow>> {
     let (table, key) = scope.table_and_key();
-    sqlx::query_as(&format!(
+    let row: Option<RawMember> = sqlx::query_as(&format!(
         "SELECT m.user_id, u.email, u.name, m.role, m.status FROM {table} m JOIN users u ON u.id = m.user_id \
          WHERE m.{key} = $1 AND m.user_id = $2"
     ))
     .bind(scope.id())
-    .bind(user_id)
+    .bind(user_id.as_str())
     .fetch_optional(conn)
-    .await
+    .await?;
+    row.map(|r| r.in_scope(scope)).transpose()
 }
 
 /// The members of the scope among `user_ids`.
-pub async fn get_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String]) -> sqlx::Result<Vec<MemberRow>> {
+pub async fn get_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[UserId]) -> sqlx::Result<Vec<MemberRow>> {
     let (table, key) = scope.table_and_key();
     let mut out = Vec::with_capacity(user_ids.len());
     for chunk in user_ids.chunks(500) {
@@ -265,58 +323,81 @@ pub async fn get_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String]) ->
         );
         let mut q = sqlx::query_as(&sql).bind(scope.id());
         for id in chunk {
-            q = q.bind(id);
+            q = q.bind(id.as_str());
         }
-        out.extend(q.fetch_all(&mut *conn).await?);
+        out.extend(in_scope(q.fetch_all(&mut *conn).await?, scope)?);
     }
     Ok(out)
 }
 
 /// The org role of a user, if a member.
-pub async fn org_role(conn: &mut Conn, org_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
-        .bind(org_id)
-        .bind(user_id)
+pub async fn org_role(conn: &mut Conn, org_id: &OrgId, user_id: &UserId) -> sqlx::Result<Option<OrgRole>> {
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id.as_str())
+        .bind(user_id.as_str())
         .fetch_optional(conn)
-        .await
+        .await?;
+    role.map(|r| decode_role(OrgRole::try_from(r))).transpose()
+}
+
+fn decode_role<T>(r: Result<T, lyceum_domain::DomainError>) -> sqlx::Result<T> {
+    r.map_err(|e| sqlx::Error::ColumnDecode { index: "role".into(), source: Box::new(e) })
 }
 
 /// The workspace role of a user, if a member.
-pub async fn workspace_role(conn: &mut Conn, ws_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-        .bind(ws_id)
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
+pub async fn workspace_role(
+    conn: &mut Conn,
+    ws_id: &WorkspaceId,
+    user_id: &UserId,
+) -> sqlx::Result<Option<WorkspaceRole>> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws_id.as_str())
+            .bind(user_id.as_str())
+            .fetch_optional(conn)
+            .await?;
+    role.map(|r| decode_role(WorkspaceRole::try_from(r))).transpose()
 }
 
 /// The (user id, status) of org members among `user_ids`.
-pub async fn org_statuses(conn: &mut Conn, org_id: &str, user_ids: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn org_statuses(
+    conn: &mut Conn,
+    org_id: &OrgId,
+    user_ids: &[UserId],
+) -> sqlx::Result<Vec<(UserId, MemberStatus)>> {
     let mut out = Vec::new();
     for chunk in user_ids.chunks(500) {
         let sql = format!(
             "SELECT user_id, status FROM org_members WHERE org_id = $1 AND user_id IN ({})",
             crate::kernel::db::placeholders(2, chunk.len())
         );
-        let mut q = sqlx::query_as(&sql).bind(org_id);
+        let mut q = sqlx::query_as::<_, UserStatus>(&sql).bind(org_id.as_str());
         for id in chunk {
-            q = q.bind(id);
+            q = q.bind(id.as_str());
         }
-        out.extend(q.fetch_all(&mut *conn).await?);
+        out.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|r| (r.user_id, r.status)));
     }
     Ok(out)
 }
 
-pub async fn count_org_owners(conn: &mut Conn, org_id: &str) -> sqlx::Result<i64> {
+#[derive(FromRow)]
+struct UserStatus {
+    #[sqlx(try_from = "String")]
+    user_id: UserId,
+    #[sqlx(try_from = "String")]
+    status: MemberStatus,
+}
+
+pub async fn count_org_owners(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'owner'")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .fetch_one(conn)
         .await
 }
 
 /// Seats taken: members (pending or accepted) plus the distinct addresses of outstanding
 /// invitations that are not members yet.
-pub async fn seats_used(conn: &mut Conn, org_id: &str, now: i64) -> sqlx::Result<i64> {
+pub async fn seats_used(conn: &mut Conn, org_id: &OrgId, now: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM org_members WHERE org_id = $1) + \
                 (SELECT COUNT(DISTINCT i.email) FROM invitations i WHERE i.org_id = $1 \
@@ -324,7 +405,7 @@ pub async fn seats_used(conn: &mut Conn, org_id: &str, now: i64) -> sqlx::Result
                    AND NOT EXISTS (SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id \
                                    WHERE m.org_id = $1 AND u.email = i.email))",
     )
-    .bind(org_id)
+    .bind(org_id.as_str())
     .bind(now)
     .fetch_one(conn)
     .await
@@ -334,10 +415,10 @@ pub async fn seats_used(conn: &mut Conn, org_id: &str, now: i64) -> sqlx::Result
 pub async fn insert(
     conn: &mut Conn,
     scope: Scope<'_>,
-    org_id: &str,
-    user_id: &str,
-    role: &str,
-    status: &str,
+    org_id: &OrgId,
+    user_id: &UserId,
+    role: MemberRole,
+    status: MemberStatus,
     now: i64,
 ) -> sqlx::Result<()> {
     match scope {
@@ -345,20 +426,20 @@ pub async fn insert(
             "INSERT INTO org_members (org_id, user_id, role, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (org_id, user_id) DO NOTHING",
         )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(role)
-        .bind(status)
+        .bind(org_id.as_str())
+        .bind(user_id.as_str())
+        .bind(role.as_str())
+        .bind(status.as_str())
         .bind(now),
         Scope::Workspace(ws) => sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, org_id, role, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
         )
-        .bind(ws)
-        .bind(user_id)
-        .bind(org_id)
-        .bind(role)
-        .bind(status)
+        .bind(ws.as_str())
+        .bind(user_id.as_str())
+        .bind(org_id.as_str())
+        .bind(role.as_str())
+        .bind(status.as_str())
         .bind(now),
     }
     .execute(conn)
@@ -369,9 +450,9 @@ pub async fn insert(
 /// A membership to add with [`insert_many`].
 #[derive(Debug, Clone, Copy)]
 pub struct NewMember<'a> {
-    pub user_id: &'a str,
-    pub role: &'a str,
-    pub status: &'a str,
+    pub user_id: &'a UserId,
+    pub role: MemberRole,
+    pub status: MemberStatus,
 }
 
 /// Adds memberships to the scope, many per statement; one that exists is left as it is (as
@@ -380,7 +461,7 @@ pub struct NewMember<'a> {
 pub async fn insert_many(
     conn: &mut Conn,
     scope: Scope<'_>,
-    org_id: &str,
+    org_id: &OrgId,
     members: &[NewMember<'_>],
     now: i64,
 ) -> sqlx::Result<()> {
@@ -398,7 +479,7 @@ pub async fn insert_many(
 }
 
 struct OrgMemberRow<'a> {
-    org_id: &'a str,
+    org_id: &'a OrgId,
     m: &'a NewMember<'a>,
     now: i64,
 }
@@ -408,13 +489,18 @@ impl Row for OrgMemberRow<'_> {
     const COLUMNS: &'static [&'static str] = &["org_id", "user_id", "role", "status", "created_at", "updated_at"];
     const ON_CONFLICT: &'static str = "ON CONFLICT (org_id, user_id) DO NOTHING";
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(self.org_id).bind(self.m.user_id).bind(self.m.role).bind(self.m.status).bind(self.now).bind(self.now)
+        q.bind(self.org_id.as_str())
+            .bind(self.m.user_id.as_str())
+            .bind(self.m.role.as_str())
+            .bind(self.m.status.as_str())
+            .bind(self.now)
+            .bind(self.now)
     }
 }
 
 struct WorkspaceMemberRow<'a> {
-    ws_id: &'a str,
-    org_id: &'a str,
+    ws_id: &'a WorkspaceId,
+    org_id: &'a OrgId,
     m: &'a NewMember<'a>,
     now: i64,
 }
@@ -425,22 +511,28 @@ impl Row for WorkspaceMemberRow<'_> {
         &["workspace_id", "user_id", "org_id", "role", "status", "created_at", "updated_at"];
     const ON_CONFLICT: &'static str = "ON CONFLICT (workspace_id, user_id) DO NOTHING";
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(self.ws_id)
-            .bind(self.m.user_id)
-            .bind(self.org_id)
-            .bind(self.m.role)
-            .bind(self.m.status)
+        q.bind(self.ws_id.as_str())
+            .bind(self.m.user_id.as_str())
+            .bind(self.org_id.as_str())
+            .bind(self.m.role.as_str())
+            .bind(self.m.status.as_str())
             .bind(self.now)
             .bind(self.now)
     }
 }
 
-pub async fn set_role(conn: &mut Conn, scope: Scope<'_>, user_id: &str, role: &str, now: i64) -> sqlx::Result<()> {
+pub async fn set_role(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    user_id: &UserId,
+    role: MemberRole,
+    now: i64,
+) -> sqlx::Result<()> {
     let (table, key) = scope.table_and_key();
     sqlx::query(&format!("UPDATE {table} SET role = $3, updated_at = $4 WHERE {key} = $1 AND user_id = $2"))
         .bind(scope.id())
-        .bind(user_id)
-        .bind(role)
+        .bind(user_id.as_str())
+        .bind(role.as_str())
         .bind(now)
         .execute(conn)
         .await?;
@@ -448,7 +540,7 @@ pub async fn set_role(conn: &mut Conn, scope: Scope<'_>, user_id: &str, role: &s
 }
 
 /// Removes memberships; at org scope the workspace memberships go with them (foreign key cascade).
-pub async fn delete_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String]) -> sqlx::Result<u64> {
+pub async fn delete_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[UserId]) -> sqlx::Result<u64> {
     let (table, key) = scope.table_and_key();
     let mut n = 0;
     for chunk in user_ids.chunks(500) {
@@ -458,7 +550,7 @@ pub async fn delete_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String])
         );
         let mut q = sqlx::query(&sql).bind(scope.id());
         for id in chunk {
-            q = q.bind(id);
+            q = q.bind(id.as_str());
         }
         n += q.execute(&mut *conn).await?.rows_affected();
     }
@@ -468,31 +560,46 @@ pub async fn delete_many(conn: &mut Conn, scope: Scope<'_>, user_ids: &[String])
 /// The workspace memberships a user holds in an organisation: (workspace id, role).
 pub async fn workspace_roles_in_org(
     conn: &mut Conn,
-    org_id: &str,
-    user_id: &str,
-) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE org_id = $1 AND user_id = $2")
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_all(conn)
-        .await
+    org_id: &OrgId,
+    user_id: &UserId,
+) -> sqlx::Result<Vec<(WorkspaceId, WorkspaceRole)>> {
+    #[derive(FromRow)]
+    struct Held {
+        #[sqlx(try_from = "String")]
+        workspace_id: WorkspaceId,
+        #[sqlx(try_from = "String")]
+        role: WorkspaceRole,
+    }
+    let rows: Vec<Held> =
+        sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id.as_str())
+            .bind(user_id.as_str())
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|h| (h.workspace_id, h.role)).collect())
 }
 
 /// Marks a user's pending memberships accepted; returns the organisations where any changed.
-pub async fn accept_pending(conn: &mut Conn, user_id: &str, now: i64) -> sqlx::Result<Vec<String>> {
+pub async fn accept_pending(conn: &mut Conn, user_id: &UserId, now: i64) -> sqlx::Result<Vec<OrgId>> {
     let orgs: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT org_id FROM (SELECT org_id FROM org_members WHERE user_id = $1 AND status = 'pending' \
          UNION SELECT org_id FROM workspace_members WHERE user_id = $1 AND status = 'pending') p",
     )
-    .bind(user_id)
+    .bind(user_id.as_str())
     .fetch_all(&mut *conn)
     .await?;
+    let orgs = orgs
+        .into_iter()
+        .map(|o| {
+            OrgId::try_from(o).map_err(|e| sqlx::Error::ColumnDecode { index: "org_id".into(), source: Box::new(e) })
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?;
     if !orgs.is_empty() {
         for table in ["org_members", "workspace_members"] {
             sqlx::query(&format!(
                 "UPDATE {table} SET status = 'accepted', updated_at = $2 WHERE user_id = $1 AND status = 'pending'"
             ))
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(now)
             .execute(&mut *conn)
             .await?;
@@ -502,43 +609,67 @@ pub async fn accept_pending(conn: &mut Conn, user_id: &str, now: i64) -> sqlx::R
 }
 
 /// A user's organisations: (id, name, role, status).
-pub async fn orgs_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<OrgMembership>> {
+pub async fn orgs_of_user(conn: &mut Conn, user_id: &UserId) -> sqlx::Result<Vec<OrgMembership>> {
     sqlx::query_as(
         "SELECT o.id, o.name, m.role, m.status FROM org_members m JOIN organizations o ON o.id = m.org_id \
          WHERE m.user_id = $1 ORDER BY o.name, o.id",
     )
-    .bind(user_id)
+    .bind(user_id.as_str())
     .fetch_all(conn)
     .await
 }
 
 /// A user's workspace memberships: (id, org id, name, role, status).
-pub async fn workspaces_of_user(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<WorkspaceMembership>> {
+pub async fn workspaces_of_user(conn: &mut Conn, user_id: &UserId) -> sqlx::Result<Vec<WorkspaceMembership>> {
     sqlx::query_as(
         "SELECT w.id, w.org_id, w.name, m.role, m.status FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
          WHERE m.user_id = $1 ORDER BY w.name, w.id",
     )
-    .bind(user_id)
+    .bind(user_id.as_str())
     .fetch_all(conn)
     .await
 }
 
 /// One row of a person's whereabouts: an organisation they belong to (id, name, their role) and
-/// one of its workspaces (id, name, their role there, if any); `None` workspace columns for an
-/// organisation with no workspace. Organisations by name then id, workspaces by creation then id.
-pub type WhereaboutsRow = (String, String, String, Option<String>, Option<String>, Option<String>);
+/// one of its workspaces (id, name, their role there, if any); no workspace for an organisation
+/// with no workspace. Organisations by name then id, workspaces by creation then id.
+#[derive(Debug, Clone)]
+pub struct WhereaboutsRow {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub org_role: OrgRole,
+    pub workspace: Option<(WorkspaceId, String)>,
+    pub workspace_role: Option<WorkspaceRole>,
+}
+
+impl FromRow<'_, sqlx::any::AnyRow> for WhereaboutsRow {
+    fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use crate::kernel::sql::{typed, typed_opt};
+        use sqlx::Row as _;
+        let ws_id: Option<WorkspaceId> = typed_opt(row, "ws_id")?;
+        let ws_name: Option<String> = row.try_get("ws_name")?;
+        Ok(WhereaboutsRow {
+            org_id: typed(row, "org_id")?,
+            org_name: row.try_get("org_name")?,
+            org_role: typed(row, "org_role")?,
+            workspace: ws_id.zip(ws_name),
+            workspace_role: typed_opt(row, "ws_role")?,
+        })
+    }
+}
 
 /// Every organisation a user belongs to with all of its workspaces and the user's roles: the one
 /// read behind the page shell (`kernel::whereabouts`).
-pub async fn whereabouts(conn: &mut Conn, user_id: &str) -> sqlx::Result<Vec<WhereaboutsRow>> {
+pub async fn whereabouts(conn: &mut Conn, user_id: &UserId) -> sqlx::Result<Vec<WhereaboutsRow>> {
     sqlx::query_as(
-        "SELECT o.id, o.name, m.role, w.id, w.name, wm.role FROM org_members m \
+        "SELECT o.id AS org_id, o.name AS org_name, m.role AS org_role, w.id AS ws_id, w.name AS ws_name, \
+         wm.role AS ws_role FROM org_members m \
          JOIN organizations o ON o.id = m.org_id \
          LEFT JOIN workspaces w ON w.org_id = o.id \
          LEFT JOIN workspace_members wm ON wm.workspace_id = w.id AND wm.user_id = m.user_id \
          WHERE m.user_id = $1 ORDER BY o.name, o.id, w.created_at, w.id",
     )
-    .bind(user_id)
+    .bind(user_id.as_str())
     .fetch_all(conn)
     .await
 }
@@ -549,6 +680,10 @@ mod tests {
     use super::*;
     use crate::accounts::queries::users::{self, NewUser};
     use crate::tenancy::store::orgs::{self, OrgRow};
+
+    fn user_id(n: usize) -> UserId {
+        UserId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1))
+    }
 
     /// The two ways SQLite answers a search — trigram candidates and the membership scan — give
     /// the same members in the same order, page by page (the API suite's scopes are small, so it
@@ -561,9 +696,9 @@ mod tests {
         crate::kernel::db::migrate(&pool, backend).await.unwrap();
         let mut conn = pool.acquire().await.unwrap();
         let org = OrgRow {
-            id: "org".into(),
+            id: OrgId::new(),
             name: "Org".into(),
-            plan: "enterprise".into(),
+            plan: lyceum_domain::Plan::Enterprise,
             seats: 1000,
             credit_pool: 0,
             created_at: 0,
@@ -571,20 +706,11 @@ mod tests {
         orgs::insert(&mut conn, &org).await.unwrap();
         let names = ["Émile Zola", "Emma Smith", "Zoë Smithers", "Marc \"Q\" Lee", "Anna Lee", "Ann O'Neil"];
         for n in 0..60 {
-            let (id, email, name) = (format!("u{n:02}"), format!("p{n:02}.{}@example.test", n % 7), names[n % 6]);
+            let (id, email, name) = (user_id(n), format!("p{n:02}.{}@example.test", n % 7), names[n % 6]);
             let user = NewUser { id: &id, email: &email, name, password_hash: "x", instance_admin: false };
             users::insert(&mut conn, &user, 0).await.unwrap();
-            insert(
-                &mut conn,
-                Scope::Org("org"),
-                "org",
-                &id,
-                if n % 3 == 0 { "viewer" } else { "guest" },
-                "accepted",
-                0,
-            )
-            .await
-            .unwrap();
+            let role = MemberRole::Org(if n % 3 == 0 { OrgRole::Viewer } else { OrgRole::Guest });
+            insert(&mut conn, Scope::Org(&org.id), &org.id, &id, role, MemberStatus::Accepted, 0).await.unwrap();
         }
         for q in ["smith", "émi", "ÉMILE", "lee", "\"q\"", "o'n", "p12", ".3@ex", "nobody"] {
             for role in [None, Some("viewer")] {
@@ -594,10 +720,10 @@ mod tests {
                     loop {
                         let lq = ListQuery { q: Some(q), role, status: None, after: after.clone(), limit: 4 };
                         let search = if trigram { Search::Trigram(fts_phrase(q)) } else { Search::Like };
-                        let mut page = list_sql(&mut conn, Scope::Org("org"), &lq, search).await.unwrap();
+                        let mut page = list_sql(&mut conn, Scope::Org(&org.id), &lq, search).await.unwrap();
                         let more = page.len() > 4;
                         page.truncate(4);
-                        after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
+                        after = page.last().map(|m| (m.email.clone(), m.user_id.to_string()));
                         pages[i].extend(page.into_iter().map(|m| m.email));
                         if !more {
                             break;
@@ -619,9 +745,13 @@ mod tests {
             }
         }
         // The index follows an edit.
-        sqlx::query("UPDATE users SET name = 'Zed Quux' WHERE id = 'u00'").execute(&mut *conn).await.unwrap();
+        sqlx::query("UPDATE users SET name = 'Zed Quux' WHERE id = $1")
+            .bind(user_id(0).as_str())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
         let lq = ListQuery { q: Some("quux"), role: None, status: None, after: None, limit: 10 };
-        let found = list_sql(&mut conn, Scope::Org("org"), &lq, Search::Trigram(fts_phrase("quux"))).await.unwrap();
-        assert_eq!(found.iter().map(|m| m.user_id.as_str()).collect::<Vec<_>>(), ["u00"]);
+        let found = list_sql(&mut conn, Scope::Org(&org.id), &lq, Search::Trigram(fts_phrase("quux"))).await.unwrap();
+        assert_eq!(found.iter().map(|m| &m.user_id).collect::<Vec<_>>(), [&user_id(0)]);
     }
 }

@@ -1,14 +1,18 @@
 //! Organisations and their workspaces.
 
+use lyceum_domain::id::{OrgId, WorkspaceId};
+use lyceum_domain::Plan;
 use sqlx::FromRow;
 
 use crate::kernel::sql::Conn;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrgRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: OrgId,
     pub name: String,
-    pub plan: String,
+    #[sqlx(try_from = "String")]
+    pub plan: Plan,
     pub seats: i64,
     pub credit_pool: i64,
     pub created_at: i64,
@@ -16,8 +20,10 @@ pub struct OrgRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WorkspaceRow {
-    pub id: String,
-    pub org_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: WorkspaceId,
+    #[sqlx(try_from = "String")]
+    pub org_id: OrgId,
     pub name: String,
     pub credit_limit: i64,
     pub credits_used: i64,
@@ -28,17 +34,17 @@ pub struct WorkspaceRow {
 /// organisation's members, seats, credits or audit chain starts here, so checks and the writes
 /// they guard never interleave (a row lock on PostgreSQL; the database write lock on SQLite,
 /// because it is the transaction's first statement). Returns false when there is no such org.
-pub async fn lock(conn: &mut Conn, org_id: &str) -> sqlx::Result<bool> {
+pub async fn lock(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE organizations SET write_version = write_version + 1 WHERE id = $1")
-        .bind(org_id)
+        .bind(org_id.as_str())
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn by_id(conn: &mut Conn, id: &str) -> sqlx::Result<Option<OrgRow>> {
+pub async fn by_id(conn: &mut Conn, id: &OrgId) -> sqlx::Result<Option<OrgRow>> {
     sqlx::query_as("SELECT id, name, plan, seats, credit_pool, created_at FROM organizations WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(conn)
         .await
 }
@@ -48,9 +54,9 @@ pub async fn insert(conn: &mut Conn, o: &OrgRow) -> sqlx::Result<()> {
         "INSERT INTO organizations (id, name, plan, seats, credit_pool, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
-    .bind(&o.id)
+    .bind(o.id.as_str())
     .bind(&o.name)
-    .bind(&o.plan)
+    .bind(o.plan.as_str())
     .bind(o.seats)
     .bind(o.credit_pool)
     .bind(o.created_at)
@@ -61,28 +67,31 @@ pub async fn insert(conn: &mut Conn, o: &OrgRow) -> sqlx::Result<()> {
 
 const WS_COLUMNS: &str = "id, org_id, name, credit_limit, credits_used, created_at";
 
-pub async fn workspace(conn: &mut Conn, id: &str) -> sqlx::Result<Option<WorkspaceRow>> {
-    sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE id = $1")).bind(id).fetch_optional(conn).await
+pub async fn workspace(conn: &mut Conn, id: &WorkspaceId) -> sqlx::Result<Option<WorkspaceRow>> {
+    sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
 }
 
-pub async fn workspaces(conn: &mut Conn, org_id: &str) -> sqlx::Result<Vec<WorkspaceRow>> {
+pub async fn workspaces(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<Vec<WorkspaceRow>> {
     sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE org_id = $1 ORDER BY created_at, id"))
-        .bind(org_id)
+        .bind(org_id.as_str())
         .fetch_all(conn)
         .await
 }
 
-pub async fn workspace_count(conn: &mut Conn, org_id: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE org_id = $1").bind(org_id).fetch_one(conn).await
+pub async fn workspace_count(conn: &mut Conn, org_id: &OrgId) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE org_id = $1").bind(org_id.as_str()).fetch_one(conn).await
 }
 
 /// Sum of the credit limits of the organisation's workspaces, leaving one out (the one being changed).
-pub async fn allocated_except(conn: &mut Conn, org_id: &str, except_ws: &str) -> sqlx::Result<i64> {
+pub async fn allocated_except(conn: &mut Conn, org_id: &OrgId, except_ws: Option<&WorkspaceId>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(credit_limit), 0) AS BIGINT) FROM workspaces WHERE org_id = $1 AND id <> $2",
     )
-    .bind(org_id)
-    .bind(except_ws)
+    .bind(org_id.as_str())
+    .bind(except_ws.map_or("", WorkspaceId::as_str))
     .fetch_one(conn)
     .await
 }
@@ -92,8 +101,8 @@ pub async fn insert_workspace(conn: &mut Conn, w: &WorkspaceRow) -> sqlx::Result
         "INSERT INTO workspaces (id, org_id, name, credit_limit, credits_used, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 0, $5, $5)",
     )
-    .bind(&w.id)
-    .bind(&w.org_id)
+    .bind(w.id.as_str())
+    .bind(w.org_id.as_str())
     .bind(&w.name)
     .bind(w.credit_limit)
     .bind(w.created_at)
@@ -104,7 +113,7 @@ pub async fn insert_workspace(conn: &mut Conn, w: &WorkspaceRow) -> sqlx::Result
 
 pub async fn update_workspace(conn: &mut Conn, w: &WorkspaceRow, now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE workspaces SET name = $2, credit_limit = $3, updated_at = $4 WHERE id = $1")
-        .bind(&w.id)
+        .bind(w.id.as_str())
         .bind(&w.name)
         .bind(w.credit_limit)
         .bind(now)

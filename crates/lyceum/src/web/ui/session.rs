@@ -203,3 +203,18 @@ pub fn service_error_page(e: ServiceError) -> Response {
 pub fn message_of(e: ServiceError) -> String {
     crate::web::error::ApiError::from(e).problem.detail
 }
+
+/// A page's path parameters, typed (ids, most often): one that does not decode (an id that is not
+/// in canonical form) names nothing, so the page answers the same 404 as for an id not found.
+pub struct PagePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PagePath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PagePath(v)),
+            Err(_) => Err(service_error_page(lyceum_domain::DomainError::NotFound.into())),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The page shell: the organisation/workspace switcher, the sidebar (only what the viewer may
 //! open) and flash messages.
 
+use lyceum_domain::id::{OrgId, WorkspaceId};
 use lyceum_domain::Permission;
 
 use super::session::{Flash, Viewer};
@@ -41,8 +42,8 @@ pub struct Shell {
     pub flash: Option<Flash>,
     pub switcher: Vec<SwitchGroup>,
     pub nav: Nav,
-    pub org_id: Option<String>,
-    pub workspace_id: Option<String>,
+    pub org_id: Option<OrgId>,
+    pub workspace_id: Option<WorkspaceId>,
     pub workspace_name: Option<String>,
     /// The place the page is at, with the viewer's permissions there (pages read it instead of
     /// asking again).
@@ -70,7 +71,7 @@ impl Shell {
                     .into_iter()
                     .map(|w| SwitchOption {
                         url: format!("/w/{}", w.id),
-                        selected: workspace_id.as_deref() == Some(w.id.as_str()),
+                        selected: workspace_id.as_ref() == Some(&w.id),
                         label: w.name,
                     })
                     .collect(),

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
+use lyceum_domain::{MemberRole, MemberStatus};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -67,9 +69,10 @@ async fn through_api(client: &Client, owner: &Owner, l: &Listing<'_>, limit: usi
 /// directory does not hold the organisation).
 async fn from_database(app: &TestApp, owner: &Owner, l: &Listing<'_>) -> Vec<[String; 5]> {
     let mut conn = app.pool().acquire().await.unwrap();
-    let scope = match l.ws {
+    let (org, ws) = (OrgId::parse(&owner.org).unwrap(), l.ws.map(|w| WorkspaceId::parse(w).unwrap()));
+    let scope = match &ws {
         Some(ws) => Scope::Workspace(ws),
-        None => Scope::Org(&owner.org),
+        None => Scope::Org(&org),
     };
     let q = l.q.map(|q| q.trim().to_lowercase());
     let mut rows = Vec::new();
@@ -79,8 +82,11 @@ async fn from_database(app: &TestApp, owner: &Owner, l: &Listing<'_>) -> Vec<[St
         let mut page: Vec<MemberRow> = members::list(&mut conn, scope, &query).await.unwrap();
         let more = page.len() > 7;
         page.truncate(7);
-        after = page.last().map(|m| (m.email.clone(), m.user_id.clone()));
-        rows.extend(page.into_iter().map(|m| [m.user_id, m.email, m.name, m.role, m.status]));
+        after = page.last().map(|m| (m.email.clone(), m.user_id.to_string()));
+        rows.extend(
+            page.into_iter()
+                .map(|m| [m.user_id.into_string(), m.email, m.name, m.role.to_string(), m.status.to_string()]),
+        );
         if !more {
             return rows;
         }
@@ -235,17 +241,19 @@ async fn memory_and_database_list_the_same_rows_in_the_same_order() {
     ];
     let roles = ["guest", "viewer", "editor", "guest"];
     let mut conn = app.pool().acquire().await.unwrap();
+    let (org, ws) = (OrgId::parse(&owner.org).unwrap(), WorkspaceId::parse(&owner.ws).unwrap());
     for n in 0..70usize {
-        let id = Uuid::now_v7().to_string();
+        let id = UserId::new();
         let email = format!("{}{n}+tag@{}.test", ["p", "lee.", "a_b", "z", "émile."][n % 5], ["x", "y"][n % 2]);
         let user =
             NewUser { id: &id, email: &email, name: names[n % names.len()], password_hash: "x", instance_admin: false };
         users::insert(&mut conn, &user, 0).await.unwrap();
-        let status = if n % 3 == 0 { "pending" } else { "accepted" };
-        members::insert(&mut conn, Scope::Org(&owner.org), &owner.org, &id, roles[n % 4], status, 0).await.unwrap();
+        let status = if n % 3 == 0 { MemberStatus::Pending } else { MemberStatus::Accepted };
+        let role = MemberRole::parse_org(roles[n % 4]).unwrap();
+        members::insert(&mut conn, Scope::Org(&org), &org, &id, role, status, 0).await.unwrap();
         if n % 2 == 0 {
-            let role = ["learner", "trainer", "viewer"][n % 3];
-            members::insert(&mut conn, Scope::Workspace(&owner.ws), &owner.org, &id, role, status, 0).await.unwrap();
+            let role = MemberRole::parse_workspace(["learner", "trainer", "viewer"][n % 3]).unwrap();
+            members::insert(&mut conn, Scope::Workspace(&ws), &org, &id, role, status, 0).await.unwrap();
         }
     }
     drop(conn);

@@ -26,9 +26,9 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use self::index::OrgIndex;
-use super::grants::canonical_uuid;
 use crate::kernel::Lyceum;
 use crate::tenancy::queries::members;
+use lyceum_domain::id::OrgId;
 
 type Map<K, V> = HashMap<K, V, FxBuildHasher>;
 
@@ -230,15 +230,15 @@ impl MemberDirectory {
 impl Lyceum {
     /// The organisation's member index, if held or built within `BUILD_WAIT`; `None` means the
     /// database answers (the build, if one started, goes on in the background).
-    pub(crate) async fn member_index(&self, org_id: &str) -> Option<Arc<OrgIndex>> {
-        let org = canonical_uuid(org_id)?;
+    pub(crate) async fn member_index(&self, org_id: &OrgId) -> Option<Arc<OrgIndex>> {
+        let org = org_id.to_uuid();
         let mut ready = match self.caches.directory.lookup(org) {
             Lookup::Held(index) => return Some(index),
             Lookup::NotHeld => return None,
             Lookup::Building(ready) => ready,
             Lookup::Build(ticket) => {
                 let ready = ticket.ready();
-                let (pool, directory, org_id) = (self.pool.clone(), self.caches.directory.clone(), org_id.to_owned());
+                let (pool, directory, org_id) = (self.pool.clone(), self.caches.directory.clone(), org_id.clone());
                 tokio::spawn(async move {
                     let built = build(&pool, &org_id).await;
                     directory.finish(ticket, built);
@@ -256,21 +256,21 @@ impl Lyceum {
 
 /// Reads an organisation's members and workspace memberships as they stream from the database,
 /// keeping only the index's compact form (100,000 people as rows would take several times more).
-async fn build(pool: &sqlx::AnyPool, org_id: &str) -> Built {
+async fn build(pool: &sqlx::AnyPool, org_id: &OrgId) -> Built {
     match read(pool, org_id).await {
         Ok(Ok(index)) => Built::Index(index),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, org_id, "the member directory cannot hold this organisation");
+            tracing::warn!(error = %e, %org_id, "the member directory cannot hold this organisation");
             Built::Unindexable
         }
         Err(e) => {
-            tracing::warn!(error = %e, org_id, "reading the member directory failed; the database answers");
+            tracing::warn!(error = %e, %org_id, "reading the member directory failed; the database answers");
             Built::Failed
         }
     }
 }
 
-async fn read(pool: &sqlx::AnyPool, org_id: &str) -> sqlx::Result<Result<OrgIndex, index::Unindexable>> {
+async fn read(pool: &sqlx::AnyPool, org_id: &OrgId) -> sqlx::Result<Result<OrgIndex, index::Unindexable>> {
     let mut conn = pool.acquire().await?;
     let mut builder = index::Builder::default();
     let mut rows = members::all_of_org(&mut conn, org_id);
@@ -311,11 +311,11 @@ mod tests {
         let people = users
             .iter()
             .map(|u| MemberRow {
-                user_id: id(*u).to_string(),
+                user_id: lyceum_domain::id::UserId::from_uuid(id(*u)),
                 email: format!("u{u}@x.test"),
                 name: format!("User {u}"),
-                role: "guest".into(),
-                status: "accepted".into(),
+                role: lyceum_domain::MemberRole::Org(lyceum_domain::OrgRole::Guest),
+                status: lyceum_domain::MemberStatus::Accepted,
             })
             .collect::<Vec<_>>();
         OrgIndex::build(&people, &[]).expect("indexable")
