@@ -241,3 +241,47 @@ async fn invitation_requests_are_throttled_per_inviter() {
         .await;
     assert_eq!(r.status, 200, "another inviter has their own budget");
 }
+
+/// Ids are typed at the edge: an id spelled any way but its canonical one names nothing, so the
+/// API answers the same 404 problem as for an id that does not exist, and a page the same 404
+/// page — for an organisation, a workspace, a member and an invitation in the path.
+#[tokio::test]
+async fn a_non_canonical_id_in_a_path_is_the_same_404_as_a_missing_one() {
+    let (app, owner) = TestApp::init().with_owner("owner@ids.test", "enterprise", 20, 1000).await;
+    let (_, alice) = app.user("alice@ids.test").await;
+    let r = owner
+        .client
+        .post(
+            &format!("/api/v1/workspaces/{}/invitations", owner.ws),
+            json!({"emails": ["alice@ids.test"], "role": "learner"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let missing = "01936f3c-7e2a-7c3d-9f00-0123456789ab";
+    for (canonical, other) in [
+        (format!("/api/v1/orgs/{}", owner.org), format!("/api/v1/orgs/{}", owner.org.to_uppercase())),
+        (format!("/api/v1/orgs/{missing}"), format!("/api/v1/orgs/{{{}}}", owner.org)),
+        (
+            format!("/api/v1/workspaces/{}/members", owner.ws),
+            format!("/api/v1/workspaces/{}/members", owner.ws.replace('-', "")),
+        ),
+    ] {
+        assert_eq!(owner.client.get(&canonical).await.status, if canonical.contains(missing) { 404 } else { 200 });
+        owner.client.get(&other).await.assert_problem(404, "not_found");
+    }
+    let r = owner
+        .client
+        .patch(&format!("/api/v1/workspaces/{}/members/{}", owner.ws, alice.to_uppercase()), json!({"role": "trainer"}))
+        .await;
+    r.assert_problem(404, "not_found");
+    let r = owner.client.post(&format!("/api/v1/invitations/{}/resend", missing.to_uppercase()), json!({})).await;
+    r.assert_problem(404, "not_found");
+    // Pages: the same "nothing here" page for a missing workspace and for another spelling.
+    let page_of = |ws: &str| format!("/w/{ws}/members");
+    assert_eq!(owner.client.get(&page_of(&owner.ws)).await.status, 200);
+    let missing_page = owner.client.get(&page_of(missing)).await;
+    let other_page = owner.client.get(&page_of(&owner.ws.to_uppercase())).await;
+    assert_eq!((missing_page.status, other_page.status), (404, 404));
+    assert_eq!(missing_page.text, other_page.text, "the two 404 pages are the same page");
+    assert!(other_page.text.contains("There is nothing here"), "{}", other_page.text);
+}
