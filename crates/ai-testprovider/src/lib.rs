@@ -78,6 +78,9 @@ impl TestProvider {
     /// Binds `127.0.0.1:0` and serves until dropped. Panics if it cannot bind (a test set-up
     /// failure).
     pub async fn start() -> Self {
+        // The tokenizer's tables take a moment to build; build them before the first request, so
+        // no answer is slower than its script says.
+        tokio::task::spawn_blocking(|| tokens::count("warm")).await.expect("the tokenizer builds");
         let state = Arc::new(State::default());
         *lock(&state.models) = vec!["test-model".to_owned(), "test-tts".to_owned()];
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("the test provider binds 127.0.0.1:0");

@@ -20,7 +20,7 @@ where
 {
     use sqlx::Row as _;
     let text: String = row.try_get(name)?;
-    T::try_from(text).map_err(|e| sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) })
+    parse(name, text)
 }
 
 /// Like [`typed`], for a nullable column.
@@ -31,6 +31,20 @@ where
 {
     use sqlx::Row as _;
     let text: Option<String> = row.try_get(name)?;
-    text.map(|t| T::try_from(t).map_err(|e| sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) }))
-        .transpose()
+    text.map(|t| parse(name, t)).transpose()
+}
+
+/// Stored text of column `name` parsed as a typed value; text that does not parse is a decoding
+/// error of that column.
+pub fn parse<T>(name: &str, text: String) -> sqlx::Result<T>
+where
+    T: TryFrom<String>,
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    decoded(name, T::try_from(text))
+}
+
+/// A parse of column `name`'s stored value, its failure a decoding error of that column.
+pub fn decoded<T, E: std::error::Error + Send + Sync + 'static>(name: &str, parsed: Result<T, E>) -> sqlx::Result<T> {
+    parsed.map_err(|e| sqlx::Error::ColumnDecode { index: name.to_owned(), source: Box::new(e) })
 }

@@ -1,8 +1,16 @@
 //! What every wing's JSON API shares for its OpenAPI document: the document's header and
 //! security schemes, the page wire type, and the refusal sets an operation lists.
 
+use std::collections::BTreeMap;
+
+use lyceum_domain::Code;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
 use super::error::Problem;
 use super::extract;
@@ -21,101 +29,78 @@ impl<T: ToSchema> Page<T> {
 }
 
 // Refusals, for the OpenAPI document: every one is an `application/problem+json` `Problem`. Each
-// set names the statuses one source of refusal can give, so an operation lists the sets of the
-// extractors and rules it uses and the document tells the truth about what a client can receive.
+// set names the codes of the domain's one table (`Code`) that one source of refusal can give; its
+// responses, their statuses and descriptions are generated from those rows, so an operation lists
+// the sets of the extractors and rules it uses and the document tells the truth about what a
+// client can receive, in the table's own words.
 
-/// An authenticated route: no or bad credentials (401), or the caller may not (403: a missing
-/// permission, an API key on an action for people, or a cookie-authenticated write from another
-/// origin).
-#[derive(utoipa::IntoResponses)]
-pub enum AuthErrors {
-    #[response(
-        status = 401,
-        description = "no or bad credentials (`unauthenticated`)",
-        content_type = "application/problem+json"
-    )]
-    Unauthenticated(Problem),
-    #[response(
-        status = 403,
-        description = "not allowed (`forbidden`, `role_escalation`, `plan_limit`, `csrf`)",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
+/// The responses of a set of codes: one per status, describing each code of that status from
+/// the table, with `Retry-After` where a code of it sets that header.
+fn refusals(codes: &[Code]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<Code>> = BTreeMap::new();
+    for code in codes {
+        by_status.entry(code.status()).or_default().push(*code);
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| {
+            let description =
+                codes.iter().map(|c| format!("- `{c}`: {}", c.description())).collect::<Vec<_>>().join("\n");
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            let mut response = ResponseBuilder::new().description(description).content(PROBLEM_JSON, content);
+            if codes.iter().any(|c| RETRY_AFTER.contains(c)) {
+                let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0));
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new().schema(seconds).description(Some("seconds to wait")).build(),
+                );
+            }
+            (status.to_string(), RefOr::T(response.build()))
+        })
+        .collect()
 }
 
-/// A JSON body: too large (413), not `application/json` (415), malformed, mistyped or invalid (422).
-#[derive(utoipa::IntoResponses)]
-pub enum BodyErrors {
-    #[response(
-        status = 413,
-        description = "the body is too large (`payload_too_large`)",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    #[response(
-        status = 415,
-        description = "the body is not `application/json` (`unsupported_media_type`)",
-        content_type = "application/problem+json"
-    )]
-    UnsupportedMediaType(Problem),
-    #[response(
-        status = 422,
-        description = "malformed or invalid input (`validation`)",
-        content_type = "application/problem+json"
-    )]
-    Validation(Problem),
+const PROBLEM_JSON: &str = "application/problem+json";
+/// The codes answered with a `Retry-After` header.
+const RETRY_AFTER: [Code; 2] = [Code::RateLimited, Code::AiUnavailable];
+
+/// Declares a refusal set: a type whose OpenAPI responses are those of the codes it names.
+macro_rules! refusal_sets {
+    ($($(#[$m:meta])* $set:ident => [$($code:ident),+ $(,)?];)+) => {$(
+        $(#[$m])*
+        pub struct $set;
+
+        impl $set {
+            /// The codes of the set, from the domain's table.
+            pub const CODES: &'static [Code] = &[$(Code::$code),+];
+        }
+
+        impl IntoResponses for $set {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                refusals(Self::CODES)
+            }
+        }
+    )+};
 }
 
-/// Query parameters that are malformed or invalid.
-#[derive(utoipa::IntoResponses)]
-pub enum QueryErrors {
-    #[response(
-        status = 422,
-        description = "malformed or invalid input (`validation`)",
-        content_type = "application/problem+json"
-    )]
-    Validation(Problem),
-}
-
-/// An id in the path that does not exist or belongs to another organisation.
-#[derive(utoipa::IntoResponses)]
-pub enum NotFound {
-    #[response(
-        status = 404,
-        description = "not found, or not yours (`not_found`)",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-}
-
-/// A state conflict (`cannot_remove_self`, `last_owner`, `seat_limit`, `credit_pool_exceeded`, `conflict`).
-#[derive(utoipa::IntoResponses)]
-pub enum Conflict {
-    #[response(status = 409, description = "a state conflict", content_type = "application/problem+json")]
-    Conflict(Problem),
-}
-
-/// An invitation token that is expired, revoked or used.
-#[derive(utoipa::IntoResponses)]
-pub enum Gone {
-    #[response(
-        status = 410,
-        description = "the invitation token is dead (`invalid_token`)",
-        content_type = "application/problem+json"
-    )]
-    Gone(Problem),
-}
-
-/// Too many attempts; `Retry-After` says when to try again.
-#[derive(utoipa::IntoResponses)]
-pub enum RateLimited {
-    #[response(
-        status = 429,
-        description = "too many attempts (`rate_limited`)",
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u64, description = "seconds to wait"))
-    )]
-    RateLimited(Problem),
+refusal_sets! {
+    /// An authenticated route: no or bad credentials, or the caller may not (a missing permission,
+    /// an API key on an action for people, or a cookie-authenticated write from another origin).
+    AuthErrors => [Unauthenticated, Forbidden, RoleEscalation, PlanLimit, Csrf];
+    /// Signing in with a wrong email or password.
+    BadCredentials => [Unauthenticated];
+    /// A JSON body: too large, not `application/json`, malformed, mistyped or invalid.
+    BodyErrors => [PayloadTooLarge, UnsupportedMediaType, Validation];
+    /// Query parameters that are malformed or invalid.
+    QueryErrors => [Validation];
+    /// An id in the path that does not exist or belongs to another organisation.
+    NotFound => [NotFound];
+    /// A state conflict of the access core.
+    Conflict => [CannotRemoveSelf, LastOwner, SeatLimit, CreditPoolExceeded, Conflict];
+    /// An invitation token that is expired, revoked or used.
+    Gone => [InvalidToken];
+    /// Too many attempts; `Retry-After` says when to try again.
+    RateLimited => [RateLimited];
 }
 
 #[derive(OpenApi)]

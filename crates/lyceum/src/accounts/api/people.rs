@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::web::openapi::{AuthErrors, BodyErrors, Conflict, Gone, RateLimited};
+use crate::web::openapi::{AuthErrors, BadCredentials, BodyErrors, Conflict, Gone, RateLimited};
 
 use crate::accounts::people::{NewSession, ProfileChange, SignupInput};
 use crate::accounts::store::users::UserRow;
-use crate::web::error::{ApiResult, Problem};
+use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, Auth, ClientOrigin, SessionToken, SESSION_COOKIE};
 use crate::web::AppState;
 
@@ -118,7 +118,7 @@ pub async fn signup(
 
 /// Signs in; pending memberships become accepted.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody, security(()),
-    responses((status = 200, body = UserEnvelope, description = "signed in"), (status = 401, body = Problem, content_type = "application/problem+json", description = "wrong email or password"), BodyErrors, RateLimited))]
+    responses((status = 200, body = UserEnvelope, description = "signed in"), BadCredentials, BodyErrors, RateLimited))]
 pub async fn login(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,

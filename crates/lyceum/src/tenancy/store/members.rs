@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use crate::kernel::db::Backend;
 use crate::kernel::multi_row::{self, AnyQuery, Row};
-use crate::kernel::sql::Conn;
+use crate::kernel::sql::{self, Conn};
 
 /// One of a person's organisation memberships, with the organisation's name.
 #[derive(Debug, Clone, FromRow)]
@@ -62,7 +62,7 @@ impl Scope<'_> {
             Scope::Org(_) => OrgRole::parse(&name).map(MemberRole::Org),
             Scope::Workspace(_) => WorkspaceRole::parse(&name).map(MemberRole::Workspace),
         };
-        parsed.map_err(|e| sqlx::Error::ColumnDecode { index: "role".into(), source: Box::new(e) })
+        sql::decoded("role", parsed)
     }
 }
 
@@ -337,11 +337,7 @@ pub async fn org_role(conn: &mut Conn, org_id: &OrgId, user_id: &UserId) -> sqlx
         .bind(user_id.as_str())
         .fetch_optional(conn)
         .await?;
-    role.map(|r| decode_role(OrgRole::try_from(r))).transpose()
-}
-
-fn decode_role<T>(r: Result<T, lyceum_domain::DomainError>) -> sqlx::Result<T> {
-    r.map_err(|e| sqlx::Error::ColumnDecode { index: "role".into(), source: Box::new(e) })
+    role.map(|r| sql::parse::<OrgRole>("role", r)).transpose()
 }
 
 /// The workspace role of a user, if a member.
@@ -356,7 +352,7 @@ pub async fn workspace_role(
             .bind(user_id.as_str())
             .fetch_optional(conn)
             .await?;
-    role.map(|r| decode_role(WorkspaceRole::try_from(r))).transpose()
+    role.map(|r| sql::parse::<WorkspaceRole>("role", r)).transpose()
 }
 
 /// The (user id, status) of org members among `user_ids`.
@@ -588,12 +584,7 @@ pub async fn accept_pending(conn: &mut Conn, user_id: &UserId, now: i64) -> sqlx
     .bind(user_id.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    let orgs = orgs
-        .into_iter()
-        .map(|o| {
-            OrgId::try_from(o).map_err(|e| sqlx::Error::ColumnDecode { index: "org_id".into(), source: Box::new(e) })
-        })
-        .collect::<sqlx::Result<Vec<_>>>()?;
+    let orgs = orgs.into_iter().map(|o| sql::parse::<OrgId>("org_id", o)).collect::<sqlx::Result<Vec<_>>>()?;
     if !orgs.is_empty() {
         for table in ["org_members", "workspace_members"] {
             sqlx::query(&format!(

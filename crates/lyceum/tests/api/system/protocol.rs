@@ -285,3 +285,43 @@ async fn a_non_canonical_id_in_a_path_is_the_same_404_as_a_missing_one() {
     assert_eq!(missing_page.text, other_page.text, "the two 404 pages are the same page");
     assert!(other_page.text.contains("There is nothing here"), "{}", other_page.text);
 }
+
+#[tokio::test]
+async fn every_documented_refusal_names_codes_of_the_table_with_their_status() {
+    let app = TestApp::spawn().await;
+    let doc = app.client().get("/openapi.json").await.json;
+    let mut refusals = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                let status: u16 = status.parse().unwrap_or_else(|_| panic!("{method} {path}: status {status}"));
+                if status < 400 {
+                    continue;
+                }
+                refusals += 1;
+                let description = response["description"].as_str().unwrap_or_default();
+                // One line per code, `- `code`: what the table says`.
+                let codes: Vec<&str> = description
+                    .lines()
+                    .map(|l| l.strip_prefix("- `").and_then(|l| l.split_once("`: ")).map_or(l, |(code, _)| code))
+                    .collect();
+                assert!(!codes.is_empty(), "{method} {path} {status} names no code: {description:?}");
+                for code in codes {
+                    let c = lyceum_domain::Code::parse(code)
+                        .unwrap_or_else(|| panic!("{method} {path} {status}: `{code}` is not in the table"));
+                    assert_eq!(c.status(), status, "{method} {path}: `{code}` is documented under {status}");
+                    assert!(description.contains(c.description()), "{method} {path}: `{code}` in the table's words");
+                }
+                assert!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with("/Problem")),
+                    "{method} {path} {status}: {response}"
+                );
+                let retry = ["rate_limited", "ai_unavailable"].iter().any(|c| description.contains(&format!("`{c}`")));
+                assert_eq!(response["headers"]["Retry-After"].is_object(), retry, "{method} {path} {status}");
+            }
+        }
+    }
+    assert!(refusals > 100, "{refusals} refusals documented");
+}
