@@ -20,6 +20,12 @@ pub enum DomainError {
     #[error("{0}")]
     CreditPoolExceeded(String),
     #[error("{0}")]
+    CreditLimitExceeded(String),
+    #[error("{0}")]
+    BudgetExceeded(String),
+    #[error("{0}")]
+    ModelUnpriced(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     InvalidToken(String),

@@ -3,6 +3,7 @@
 //! values. It knows nothing of HTTP, SQL or I/O.
 
 pub mod code;
+pub mod credits;
 pub mod email;
 pub mod error;
 pub mod id;

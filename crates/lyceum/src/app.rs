@@ -46,6 +46,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
             session_idle_ms: args.session_idle_hours * HOUR_MS,
             session_absolute_ms: args.session_absolute_hours * HOUR_MS,
             max_invitation_batch: args.max_invitation_batch,
+            credit_value_minor: args.credit_value_minor,
+            currency: args.currency.clone(),
+            ai_default_model: args.ai_default_model.clone().filter(|m| !m.is_empty()),
+            reservation_ttl_ms: crate::credits::ledger::reservation_ttl_ms(args.ai_timeout_s),
         },
         limits: Limits {
             login_per_account: Limiter::per_minute(args.login_rate_per_account),
@@ -55,7 +59,13 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
         },
         mail_wakeup: mailer.notifier(),
         caches: crate::kernel::caches::Caches::new(args.member_directory_capacity),
+        ai: args.ai_client().context("configuring the AI provider")?,
     };
+    // A crash between reserve and settle leaves reservations behind: release them now.
+    let repaired = lyceum.credits().repair().await.context("repairing credit reservations")?;
+    if repaired > 0 {
+        tracing::warn!(repaired, "released credit reservations left by an earlier run");
+    }
     if lyceum.backend == crate::kernel::db::Backend::Postgres {
         crate::kernel::caches::invalidation::start(&args.store.url(), lyceum.caches.clone())
             .await

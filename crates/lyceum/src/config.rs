@@ -79,6 +79,26 @@ pub struct ServeArgs {
     /// database only.
     #[arg(long, env = "LYCEUM_MEMBER_DIRECTORY_CAPACITY", default_value_t = 2_000_000)]
     pub member_directory_capacity: usize,
+    /// An OpenAI-compatible base URL (`http://127.0.0.1:11434/v1` for Ollama); unset, Lyceum runs
+    /// in its offline mode: scripted personas, scores awaiting review, no generation.
+    #[arg(long, env = "LYCEUM_AI_BASE_URL")]
+    pub ai_base_url: Option<String>,
+    /// The provider's API key, sent as a bearer token; never logged.
+    #[arg(long, env = "LYCEUM_AI_API_KEY", hide_env_values = true)]
+    pub ai_api_key: Option<String>,
+    /// The model used where a course or setting names none.
+    #[arg(long, env = "LYCEUM_AI_DEFAULT_MODEL")]
+    pub ai_default_model: Option<String>,
+    /// Seconds a provider call may take, retries included (for a stream: to its first byte and
+    /// between two chunks).
+    #[arg(long, env = "LYCEUM_AI_TIMEOUT_S", default_value_t = 60)]
+    pub ai_timeout_s: u64,
+    /// Minor currency units one credit is worth (1 = USD 0.01).
+    #[arg(long, env = "LYCEUM_CREDIT_VALUE_MINOR", default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
+    pub credit_value_minor: i64,
+    /// The instance currency (ISO 4217) prices and costs are in.
+    #[arg(long, env = "LYCEUM_CURRENCY", default_value = "USD")]
+    pub currency: String,
 }
 
 /// `lyceum demo` settings: the server's, and a dataset size that turns the demo into a generator.
@@ -132,6 +152,18 @@ impl DatasetArgs {
 }
 
 impl ServeArgs {
+    /// The AI provider's client, if one is configured.
+    pub fn ai_client(&self) -> anyhow::Result<Option<lyceum_ai::Client>> {
+        let Some(base_url) = self.ai_base_url.as_deref().filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let mut config = lyceum_ai::Config::new(base_url)?;
+        config.api_key = self.ai_api_key.clone().filter(|k| !k.is_empty()).map(lyceum_ai::Secret::new);
+        config.default_model = self.ai_default_model.clone().filter(|m| !m.is_empty());
+        config.timeout = std::time::Duration::from_secs(self.ai_timeout_s.max(1));
+        Ok(Some(lyceum_ai::Client::new(config)?))
+    }
+
     /// The base URL in force, without a trailing slash.
     pub fn base_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()

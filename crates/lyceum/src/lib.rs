@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod credits;
 pub mod dashboard;
 pub mod dataset;
 pub mod demo;

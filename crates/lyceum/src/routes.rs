@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::web::openapi::ApiDoc;
 use crate::web::{self, system, ui, AppState};
-use crate::{accounts, audit, dashboard, tenancy};
+use crate::{accounts, audit, credits, dashboard, tenancy};
 
 /// The API routes and their OpenAPI document, from the same handler list.
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -20,6 +20,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = accounts::api::routes(router);
     let router = tenancy::api::routes(router);
     let router = audit::api::routes(router);
+    let router = credits::api::routes(router);
     router.split_for_parts()
 }
 

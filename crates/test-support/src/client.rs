@@ -111,6 +111,10 @@ impl Client {
         self.send(reqwest::Method::PATCH, path, Some(body), &[]).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.send(reqwest::Method::PUT, path, Some(body), &[]).await
+    }
+
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(reqwest::Method::DELETE, path, None, &[]).await
     }

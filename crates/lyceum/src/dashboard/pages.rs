@@ -27,7 +27,7 @@ struct Dashboard {
     more_members: bool,
     can_view_members: bool,
     credit_limit: i64,
-    credits_used: i64,
+    credits_used: String,
     permissions: Vec<&'static str>,
 }
 
@@ -51,7 +51,8 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, PagePath(w
         };
         let org = shell.org_id.clone().ok_or(lyceum_domain::DomainError::NotFound)?;
         let ws_row = lyceum.orgs().list_workspaces(&viewer.caller, &org).await?.into_iter().find(|w| w.id == ws);
-        let (credit_limit, credits_used) = ws_row.map_or((0, 0), |w| (w.credit_limit, w.credits_used));
+        let (credit_limit, credits_used) =
+            ws_row.map_or((0, String::from("0")), |w| (w.credit_limit, w.credits_used.decimal()));
         Ok::<_, crate::kernel::ServiceError>(Dashboard {
             shell,
             members,

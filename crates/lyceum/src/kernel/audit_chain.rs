@@ -29,6 +29,7 @@ pub enum Action {
     ApiKeyRevoked,
     AuthLoggedIn,
     AuthLoginFailed,
+    BudgetSet,
     InvitationAccepted,
     InvitationResent,
     InvitationRevoked,
@@ -38,7 +39,9 @@ pub enum Action {
     MemberLeft,
     MemberRemoved,
     MemberRoleChanged,
+    ModelPriced,
     OrgCreated,
+    UsageIngested,
     UserSignedUp,
     UserUpdated,
     WorkspaceCreated,
@@ -57,6 +60,7 @@ pub const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "email",
         "A sign-in failed (the address typed, whether or not an account has it).",
     ),
+    (Action::BudgetSet, "budget.set", "workspace", "A workspace's monthly AI budget was set."),
     (
         Action::InvitationAccepted,
         "invitation.accepted",
@@ -76,7 +80,9 @@ pub const ACTIONS: &[(Action, &str, &str, &str)] = &[
     (Action::MemberLeft, "member.left", "user", "A person left an organisation or workspace."),
     (Action::MemberRemoved, "member.removed", "user", "A person was removed from an organisation or workspace."),
     (Action::MemberRoleChanged, "member.role_changed", "user", "A member's role changed."),
+    (Action::ModelPriced, "model.priced", "model", "A model's price (or whether it is enabled) was set."),
     (Action::OrgCreated, "org.created", "organization", "An organisation was created (with its first workspace)."),
+    (Action::UsageIngested, "usage.ingested", "workspace", "A batch of usage reported by an integration was recorded."),
     (Action::UserSignedUp, "user.signed_up", "user", "An account was created."),
     (Action::UserUpdated, "user.updated", "user", "A person changed their profile, email or password."),
     (Action::WorkspaceCreated, "workspace.created", "workspace", "A workspace was created."),
@@ -274,13 +280,16 @@ mod tests {
             UserUpdated,
             WorkspaceCreated,
             WorkspaceUpdated,
+            BudgetSet,
+            ModelPriced,
+            UsageIngested,
         ];
         for a in all {
             match a {
                 AdminCreated | ApiKeyCreated | ApiKeyRevoked | AuthLoggedIn | AuthLoginFailed | InvitationAccepted
                 | InvitationResent | InvitationRevoked | InvitationSent | MemberAccepted | MemberAdded | MemberLeft
                 | MemberRemoved | MemberRoleChanged | OrgCreated | UserSignedUp | UserUpdated | WorkspaceCreated
-                | WorkspaceUpdated => {}
+                | WorkspaceUpdated | BudgetSet | ModelPriced | UsageIngested => {}
             }
         }
         all.to_vec()

@@ -35,6 +35,14 @@ pub struct Settings {
     pub session_absolute_ms: i64,
     /// The most addresses one invitation request may carry.
     pub max_invitation_batch: usize,
+    /// Minor currency units one credit is worth.
+    pub credit_value_minor: i64,
+    /// The instance currency, e.g. `USD`.
+    pub currency: String,
+    /// The model a call uses when it names none (also from the provider's configuration).
+    pub ai_default_model: Option<String>,
+    /// How long a credit reservation holds before the repair releases it.
+    pub reservation_ttl_ms: i64,
 }
 
 /// Everything a use case runs against.
@@ -48,6 +56,8 @@ pub struct Lyceum {
     /// This node's in-memory caches: roles for read-only permission checks, live credentials,
     /// and each organisation's members (`service::caches`).
     pub caches: caches::Caches,
+    /// The AI provider, if one is configured: every call goes through `credits::gateway`.
+    pub ai: Option<lyceum_ai::Client>,
 }
 
 /// Declares an area's use cases: a handle `$name` that borrows the kernel (and derefs to it, so
@@ -88,6 +98,9 @@ pub enum ServiceError {
     /// A bulk change blocked by some of its entries: (entry, code, reason) for each.
     #[error("{message}")]
     Blocked { code: &'static str, message: String, entries: Vec<(String, &'static str, String)> },
+    /// No AI provider, or it failed: `ai_unavailable`, with `Retry-After` when it may come back.
+    #[error("{message}")]
+    AiUnavailable { message: String, retry_after: Option<u64> },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -43,6 +43,16 @@ pub struct Credits {
     pub workspaces: Vec<WorkspaceRow>,
 }
 
+/// Fills in each workspace's spend of this billing period from its ledger.
+async fn with_spend(conn: &mut crate::kernel::sql::Conn, org: &OrgId, workspaces: &mut [WorkspaceRow]) -> Result<()> {
+    let used: HashMap<WorkspaceId, lyceum_domain::credits::Micros> =
+        crate::credits::queries::used_in_org(conn, org, now_ms()).await?.into_iter().collect();
+    for w in workspaces {
+        w.credits_used = used.get(&w.id).copied().unwrap_or_default();
+    }
+    Ok(())
+}
+
 fn ws_json(w: &WorkspaceRow) -> serde_json::Value {
     json!({"name": w.name, "credit_limit": w.credit_limit})
 }
@@ -69,7 +79,7 @@ impl Orgs<'_> {
             org_id: org.id.clone(),
             name,
             credit_limit: 0,
-            credits_used: 0,
+            credits_used: Default::default(),
             created_at: now,
         };
         let mut tx = self.begin_change().await?;
@@ -162,7 +172,9 @@ impl Orgs<'_> {
     pub async fn list_workspaces(&self, caller: &Caller, org_id: &OrgId) -> Result<Vec<WorkspaceRow>> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?;
-        self.visible_workspaces(&mut conn, caller, org_id).await
+        let mut workspaces = self.visible_workspaces(&mut conn, caller, org_id).await?;
+        with_spend(&mut conn, org_id, &mut workspaces).await?;
+        Ok(workspaces)
     }
 
     /// Creates a workspace within the plan's allowance and the credit pool, checked under the
@@ -188,7 +200,7 @@ impl Orgs<'_> {
             org_id: org_id.clone(),
             name,
             credit_limit,
-            credits_used: 0,
+            credits_used: Default::default(),
             created_at: now,
         };
         orgs::insert_workspace(&mut tx, &ws).await?;
@@ -263,7 +275,8 @@ impl Orgs<'_> {
         let mut conn = self.pool.acquire().await?;
         org_access(&mut conn, self.cached(), caller, org_id).await?.require_in_org(Permission::CreditsAllocate)?;
         let org = orgs::by_id(&mut conn, org_id).await?.ok_or(DomainError::NotFound)?;
-        let workspaces = orgs::workspaces(&mut conn, org_id).await?;
+        let mut workspaces = orgs::workspaces(&mut conn, org_id).await?;
+        with_spend(&mut conn, org_id, &mut workspaces).await?;
         let allocated = workspaces.iter().map(|w| w.credit_limit).sum();
         Ok(Credits { pool: org.credit_pool, allocated, workspaces })
     }

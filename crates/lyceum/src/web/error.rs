@@ -133,6 +133,11 @@ impl From<ServiceError> for ApiError {
                     .collect();
                 e
             }
+            ServiceError::AiUnavailable { message, retry_after } => {
+                let mut e = ApiError::of(Code::AiUnavailable, message);
+                e.retry_after = retry_after;
+                e
+            }
             ServiceError::Database(d) => ApiError::internal(&d),
             ServiceError::Internal(i) => ApiError::internal(&i),
         }

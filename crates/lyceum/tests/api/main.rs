@@ -12,6 +12,7 @@ mod server_internals;
 
 mod accounts;
 mod audit;
+mod credits;
 mod matrix;
 mod system;
 mod tenancy;

@@ -61,3 +61,52 @@ pub async fn service_may(app: &TestApp, user: &str, permission: Permission, work
     let workspace = lyceum_domain::id::WorkspaceId::parse(workspace).expect("a workspace id");
     app.state.lyceum.may(&user, permission, &workspace).await.unwrap()
 }
+
+/// The AI gateway, called as a feature calls it (no route of the contract calls a model yet).
+pub mod ai {
+    use lyceum::credits::gateway::AiCall;
+    use lyceum::web::AppState;
+    use lyceum_ai::{Message, Role};
+    use lyceum_domain::credits::Feature;
+    use lyceum_domain::id::WorkspaceId;
+    use lyceum_test_support::TestApp;
+
+    #[derive(Debug)]
+    pub struct Answer {
+        pub input_tokens: u64,
+        pub output_tokens: u64,
+        pub estimated: bool,
+    }
+
+    /// A refusal: its code, `Retry-After`, message.
+    pub type Refusal = (String, Option<u64>, String);
+
+    pub async fn complete(app: &TestApp, ws: &str, prompt: &str, max_tokens: u32) -> Result<Answer, Refusal> {
+        complete_on(&app.state, ws, prompt, max_tokens).await
+    }
+
+    pub async fn complete_on(state: &AppState, ws: &str, prompt: &str, max_tokens: u32) -> Result<Answer, Refusal> {
+        let call = AiCall {
+            workspace_id: WorkspaceId::try_from(ws.to_owned()).unwrap(),
+            feature: Feature::Simulation,
+            model: None,
+            messages: vec![Message::new(Role::User, prompt)],
+            max_tokens,
+            temperature: None,
+            course_id: None,
+            user_id: None,
+            attempt_id: None,
+        };
+        match state.lyceum.credits().complete(call).await {
+            Ok(a) => Ok(Answer {
+                input_tokens: a.completion.usage.input_tokens,
+                output_tokens: a.completion.usage.output_tokens,
+                estimated: a.completion.usage.estimated,
+            }),
+            Err(e) => {
+                let e = lyceum::web::error::ApiError::from(e);
+                Err((e.problem.code.clone(), e.retry_after, e.problem.detail.clone()))
+            }
+        }
+    }
+}

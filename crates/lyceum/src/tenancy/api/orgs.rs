@@ -71,7 +71,9 @@ pub struct Workspace {
     pub organization_id: String,
     pub name: String,
     pub credit_limit: i64,
-    pub credits_used: i64,
+    /// This billing period's spend (an exact decimal).
+    #[schema(value_type = f64)]
+    pub credits_used: lyceum_domain::credits::Micros,
 }
 
 impl From<WorkspaceRow> for Workspace {
@@ -114,7 +116,8 @@ pub struct WorkspaceCredits {
     pub id: String,
     pub name: String,
     pub limit: i64,
-    pub used: i64,
+    #[schema(value_type = f64)]
+    pub used: lyceum_domain::credits::Micros,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

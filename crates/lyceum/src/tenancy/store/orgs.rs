@@ -26,7 +26,10 @@ pub struct WorkspaceRow {
     pub org_id: OrgId,
     pub name: String,
     pub credit_limit: i64,
-    pub credits_used: i64,
+    /// This billing period's spend, from the credits wing's ledger (filled by the use cases
+    /// that answer it; not a column of `workspaces`).
+    #[sqlx(skip)]
+    pub credits_used: lyceum_domain::credits::Micros,
     pub created_at: i64,
 }
 
@@ -65,7 +68,7 @@ pub async fn insert(conn: &mut Conn, o: &OrgRow) -> sqlx::Result<()> {
     Ok(())
 }
 
-const WS_COLUMNS: &str = "id, org_id, name, credit_limit, credits_used, created_at";
+const WS_COLUMNS: &str = "id, org_id, name, credit_limit, created_at";
 
 pub async fn workspace(conn: &mut Conn, id: &WorkspaceId) -> sqlx::Result<Option<WorkspaceRow>> {
     sqlx::query_as(&format!("SELECT {WS_COLUMNS} FROM workspaces WHERE id = $1"))
@@ -106,9 +109,13 @@ pub async fn insert_workspace(conn: &mut Conn, w: &WorkspaceRow) -> sqlx::Result
     .bind(&w.name)
     .bind(w.credit_limit)
     .bind(w.created_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let anchor: i64 = sqlx::query_scalar("SELECT created_at FROM organizations WHERE id = $1")
+        .bind(w.org_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    crate::credits::queries::open_ledger(conn, &w.id, &w.org_id, w.credit_limit, anchor, w.created_at).await
 }
 
 pub async fn update_workspace(conn: &mut Conn, w: &WorkspaceRow, now: i64) -> sqlx::Result<()> {
@@ -117,7 +124,7 @@ pub async fn update_workspace(conn: &mut Conn, w: &WorkspaceRow, now: i64) -> sq
         .bind(&w.name)
         .bind(w.credit_limit)
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    crate::credits::queries::set_limit(conn, &w.id, w.credit_limit, now).await
 }

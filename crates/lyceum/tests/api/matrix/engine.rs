@@ -43,6 +43,9 @@ pub enum Body {
     Check,
     Accept,
     NewKey,
+    Price,
+    Budget,
+    Usage,
 }
 
 /// The id an operation carries besides its container (organisation or workspace).

@@ -17,7 +17,8 @@
 //! reach is `Reach::CrossOrg` (the marketplace's) is permitted from other organisations too.
 //!
 //! `engine.rs` computes the expectations and judges the answers; `runner.rs` builds the world and
-//! sends the cases; `tenancy.rs`, `accounts.rs` and `audit.rs` are the wings' route tables.
+//! sends the cases; `tenancy.rs`, `accounts.rs`, `audit.rs` and `credits.rs` are the wings' route
+//! tables.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicU64;
@@ -33,6 +34,7 @@ use runner::{build_org, key, person, run_principal, Auth, Http, Principal, World
 
 mod accounts;
 mod audit;
+mod credits;
 mod engine;
 mod runner;
 mod tenancy;
@@ -41,7 +43,7 @@ mod tenancy;
 /// the router: an operation of the OpenAPI document missing here (or an entry the document
 /// lacks) fails the test.
 fn routes() -> Vec<&'static Route> {
-    tenancy::ROUTES.iter().chain(accounts::ROUTES).chain(audit::ROUTES).collect()
+    tenancy::ROUTES.iter().chain(accounts::ROUTES).chain(audit::ROUTES).chain(credits::ROUTES).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

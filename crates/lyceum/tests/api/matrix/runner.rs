@@ -303,6 +303,7 @@ pub fn request(w: &World, route: &Route, scope: Scope, object: Option<&str>) -> 
         (Object::WorkspaceInQuery, Some(id)) => path = format!("{path}?workspace_id={id}"),
         _ => {}
     }
+    path = path.replace("{name}", "matrix-model");
     assert!(!path.contains('{'), "unfilled path {path}");
     let fresh = w.fresh_email();
     let body = match route.body {
@@ -318,6 +319,12 @@ pub fn request(w: &World, route: &Route, scope: Scope, object: Option<&str>) -> 
         Body::UserIds => Some(json!({"user_ids": [object.expect("a user")]})),
         Body::Check => Some(json!({"user_id": object.expect("a user"), "permission": "members.view"})),
         Body::Accept => Some(json!({"token": "no-such-invitation-token-0000000000000000000"})),
+        Body::Price => Some(json!({"input_price_per_mtok": 1, "output_price_per_mtok": 2})),
+        Body::Budget => Some(json!({"monthly_credits": 100, "alert_percents": [80, 100], "hard": false})),
+        Body::Usage => {
+            Some(json!({"events": [{"idempotency_key": fresh, "feature": "external", "model": "matrix-model",
+            "input_tokens": 1, "output_tokens": 1}]}))
+        }
         Body::NewKey => {
             let mut b = json!({"name": "matrix key", "role": "viewer"});
             if let Some(ws) = object {
