@@ -13,6 +13,11 @@ INVITE_GOAL_S, REMOVE_GOAL_S, BULK_GOAL_N = 3.0, 2.0, 10_000
 ENGINE_RATIO_GOAL, HOT_P50_GOAL_NS = 10.0, 200.0
 
 
+# Issue 11: usage ingestion in batches of 1,000, and the AI spend report.
+INGEST_GOAL_EPS = {"sqlite": 20_000, "postgres": 10_000}
+SPEND_P95_GOAL_MS = 50
+
+
 def machine():
     model, mem_kib = "unknown", None
     try:
@@ -129,6 +134,19 @@ def backend_rows(name, b):
                          verdict))
         else:
             rows.append((f"{label}: {_n(n)}", "not measured", "", atomic))
+    credits = b.get("credits", {})
+    ingest, spend = credits.get("ingest"), credits.get("report")
+    if ingest and "events_per_s" in ingest:
+        goal = INGEST_GOAL_EPS.get(name, 0)
+        ceiling = b.get("ceiling_post_rps")
+        ratio = f"{ingest['events_per_s'] / ceiling:.2f} events per ceiling POST" if ceiling else ""
+        rows.append((f"POST /workspaces/{{ws}}/usage, {_n(ingest['batches'])} batches of {_n(ingest['batch'])}",
+                     f"{ingest['events_per_s']:,.0f} events/s", f"≥ {_n(goal)} events/s",
+                     f"{ratio} {_ok(ingest['events_per_s'] >= goal)}"))
+    if spend and "p95_ms" in spend:
+        rows.append((f"GET /workspaces/{{ws}}/ai-spend (30 days) over {_n(spend['events'])} events p95",
+                     f"p50 {_ms(spend['p50_ms'])}, p95 {_ms(spend['p95_ms'])}", f"p95 ≤ {SPEND_P95_GOAL_MS} ms",
+                     _ok(spend["p95_ms"] <= SPEND_P95_GOAL_MS)))
     return rows
 
 

@@ -49,7 +49,10 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
             credit_value_minor: args.credit_value_minor,
             currency: args.currency.clone(),
             ai_default_model: args.ai_default_model.clone().filter(|m| !m.is_empty()),
-            reservation_ttl_ms: crate::credits::ledger::reservation_ttl_ms(args.ai_timeout_s),
+            reservation_ttl_ms: match args.credit_reservation_ttl_s {
+                0 => crate::credits::ledger::reservation_ttl_ms(args.ai_timeout_s),
+                s => s as i64 * 1000,
+            },
         },
         limits: Limits {
             login_per_account: Limiter::per_minute(args.login_rate_per_account),
@@ -106,6 +109,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             lyceum.limits.forget_idle();
+            // Reservations of calls that never settled (their node died) expire and are released.
+            match lyceum.credits().repair().await {
+                Ok(0) => {}
+                Ok(released) => tracing::warn!(released, "released expired credit reservations"),
+                Err(error) => tracing::warn!(%error, "releasing expired credit reservations failed"),
+            }
         }
     });
     tracing::info!(listen = %args.listen, base_url = %args.base_url(), backend = ?app.state.lyceum.backend, "lyceum is serving");

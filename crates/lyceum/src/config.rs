@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// Minor currency units one credit is worth (1 = USD 0.01).
     #[arg(long, env = "LYCEUM_CREDIT_VALUE_MINOR", default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
     pub credit_value_minor: i64,
+    /// Seconds a credit reservation holds before it is released as abandoned (a call whose node
+    /// died between reserve and settle); 0 derives it from the AI timeout (3× it + 30 s).
+    #[arg(long, env = "LYCEUM_CREDIT_RESERVATION_TTL_S", default_value_t = 0)]
+    pub credit_reservation_ttl_s: u64,
     /// The instance currency (ISO 4217) prices and costs are in.
     #[arg(long, env = "LYCEUM_CURRENCY", default_value = "USD")]
     pub currency: String,

@@ -29,6 +29,45 @@ const PEOPLE: &[(&str, &str)] = &[
     ("gail@demo.lyceum.test", "Gail Guest"),
 ];
 
+/// Prices two models and reports four weeks of AI usage in Sales Academy (simulations, scoring,
+/// the assistant; by its owner, trainer and learner), so AI Cost has something to show.
+async fn seed_spend(
+    lyceum: &Lyceum,
+    owner: &Caller,
+    org: &lyceum_domain::id::OrgId,
+    ws: &lyceum_domain::id::WorkspaceId,
+    ids: &[UserId],
+    now: i64,
+) -> anyhow::Result<usize> {
+    use lyceum_domain::credits::{Micros, Price};
+    let credits = lyceum.credits();
+    // Cents per million tokens: a hosted model, and a local one that costs nothing.
+    credits
+        .set_model(owner, org, "hosted-small", Price { input: Micros::units(15), output: Micros::units(60) }, true)
+        .await?;
+    credits.set_model(owner, org, "local-llama", Price { input: Micros::ZERO, output: Micros::ZERO }, true).await?;
+    let people = [&ids[3], &ids[4], &ids[6]];
+    let features = ["simulation", "simulation", "scoring", "assistant"];
+    let mut events = Vec::new();
+    for i in 0..96_i64 {
+        let (model, feature) =
+            if i % 5 == 0 { ("local-llama", "assistant") } else { ("hosted-small", features[(i % 4) as usize]) };
+        events.push(crate::credits::usage::NewEvent {
+            idempotency_key: format!("demo-{i}"),
+            feature: feature.to_owned(),
+            model: model.to_owned(),
+            input_tokens: 20_000 + (i * 7_919) % 60_000,
+            output_tokens: 2_000 + (i * 3_571) % 9_000,
+            course_id: None,
+            user_id: Some(people[(i % 3) as usize].to_string()),
+            at: Some(now - (i * 6 + 1) * 3_600_000),
+        });
+    }
+    let n = events.len();
+    credits.ingest(owner, ws, events).await?;
+    Ok(n)
+}
+
 /// Seeds the demo organisation unless its owner already exists. Prints how to sign in.
 pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let mut conn = lyceum.pool.acquire().await?;
@@ -96,7 +135,11 @@ pub async fn seed_if_empty(lyceum: &Lyceum) -> anyhow::Result<()> {
     let rita = ids[5].clone();
     let reviewer = MemberRole::Workspace(WorkspaceRole::Reviewer);
     lyceum.members().change_role(&owner, ScopeRef::Workspace(sales_t), &rita, reviewer).await?;
-    println!("demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces and {} people", PEOPLE.len());
+    let events = seed_spend(lyceum, &owner, &org_id, &sales.id, &ids, now).await?;
+    println!(
+        "demo organisation 'Acme Training' ({org_id}) seeded with 3 workspaces, {} people and {events} AI usage events",
+        PEOPLE.len()
+    );
     println!("sign in as {DEMO_OWNER} with the password '{DEMO_PASSWORD}' (every demo account uses it)");
     Ok(())
 }

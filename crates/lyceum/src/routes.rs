@@ -30,6 +30,7 @@ pub fn page_router() -> Router<AppState> {
         .merge(accounts::pages::routes())
         .merge(tenancy::pages::routes())
         .merge(audit::pages::routes())
+        .merge(credits::pages::routes())
         .merge(dashboard::pages::routes())
         .route("/assets/{file}", get(ui::assets::serve))
         .route_layer(middleware::from_fn(ui::refuse_nul_in_url))

@@ -52,6 +52,26 @@ pub fn account_changed(to: &str, what: &str, when: &str) -> Envelope {
     envelope(to, &subject, &AccountChangedText { what, when }, &AccountChangedHtml { subject: &subject, what, when })
 }
 
+/// A budget alert: a workspace's spend crossed one of its budget's percents.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetAlert<'a> {
+    pub to: &'a str,
+    pub workspace: &'a str,
+    pub percent: u32,
+    /// Credits spent this period and the monthly budget, as exact decimals.
+    pub spent: &'a str,
+    pub budget: &'a str,
+    pub hard: bool,
+    /// The workspace's AI Cost page.
+    pub link: &'a str,
+}
+
+/// "Onboarding has spent 80% of its AI budget", with the figures and a link to AI Cost.
+pub fn budget_alert(a: &BudgetAlert) -> Envelope {
+    let subject = format!("{} has spent {}% of its AI budget", a.workspace, a.percent);
+    envelope(a.to, &subject, &BudgetAlertText { a }, &BudgetAlertHtml { subject: &subject, a })
+}
+
 /// "Acme", or "Onboarding in Acme" for a workspace.
 fn place(organization: &str, workspace: Option<&str>) -> String {
     match workspace {
@@ -108,6 +128,19 @@ struct AccountChangedHtml<'a> {
     subject: &'a str,
     what: &'a str,
     when: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "budget_alert.txt")]
+struct BudgetAlertText<'a> {
+    a: &'a BudgetAlert<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "budget_alert.html")]
+struct BudgetAlertHtml<'a> {
+    subject: &'a str,
+    a: &'a BudgetAlert<'a>,
 }
 
 #[cfg(test)]

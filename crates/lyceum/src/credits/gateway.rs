@@ -198,6 +198,7 @@ impl Credits<'_> {
             completion.usage.output_tokens,
             self.settings.credit_value_minor,
         );
+        let before = ledger::current(&mut tx, &call.workspace_id, now).await?.used;
         ledger::settle(&mut tx, &reservation.id, &call.workspace_id, charge.credits).await?;
         let event = UsageEvent {
             id: crate::kernel::db::new_id(),
@@ -217,8 +218,12 @@ impl Credits<'_> {
             reservation_id: Some(reservation.id.clone()),
         };
         store::insert_event(&mut tx, &event).await?;
+        let alerts = ledger::alert(&mut tx, &call.workspace_id, before, &self.settings.base_url, now).await?;
         tx.unaudited("an AI call's usage event is its own record");
         tx.commit().await?;
+        if !alerts.is_empty() {
+            self.wake_mailer();
+        }
         Ok(event.id)
     }
 }

@@ -1,7 +1,7 @@
 //! The workspace ledger: what it shows, its budget, and the reserve → settle pair every AI call
 //! and every ingested event goes through.
 
-use lyceum_domain::credits::{billing_period, fit, Fit, Micros, Price};
+use lyceum_domain::credits::{billing_period, crossed_thresholds, fit, Fit, Micros, Price};
 use lyceum_domain::id::WorkspaceId;
 use lyceum_domain::{DomainError, Permission};
 use serde_json::json;
@@ -151,6 +151,48 @@ pub(super) async fn settle(conn: &mut Conn, reservation_id: &str, ws: &Workspace
     current(conn, ws, now).await?;
     store::settle_ledger(conn, ws, held, used, now).await?;
     Ok(taken.is_some())
+}
+
+/// Sends the budget alerts a workspace's spend newly crossed since `before` (once per threshold
+/// per period): one email to each of its owners, through the outbox, on the caller's
+/// transaction. Answers the percents crossed.
+pub(super) async fn alert(
+    conn: &mut Conn,
+    ws: &WorkspaceId,
+    before: Micros,
+    base_url: &str,
+    now: i64,
+) -> Result<Vec<u32>> {
+    let l = current(conn, ws, now).await?;
+    let Some(budget) = l.budget else { return Ok(Vec::new()) };
+    let crossed: Vec<u32> = crossed_thresholds(&l.alert_percents, budget, before, l.used)
+        .into_iter()
+        .filter(|p| !l.alerts_sent.contains(p))
+        .collect();
+    let Some(&highest) = crossed.iter().max() else { return Ok(crossed) };
+    let mut sent = l.alerts_sent.clone();
+    sent.extend(&crossed);
+    store::mark_alerts_sent(conn, ws, &sent).await?;
+    let name = crate::tenancy::queries::orgs::workspace(conn, ws).await?.map(|w| w.name).unwrap_or_default();
+    let link = format!("{base_url}/w/{ws}/ai-cost");
+    let (spent, budget) = (l.used.decimal(), budget.decimal());
+    let mails: Vec<lyceum_mail::Envelope> = crate::tenancy::queries::members::workspace_owner_emails(conn, ws)
+        .await?
+        .iter()
+        .map(|to| {
+            lyceum_mail::templates::budget_alert(&lyceum_mail::templates::BudgetAlert {
+                to,
+                workspace: &name,
+                percent: highest,
+                spent: &spent,
+                budget: &budget,
+                hard: l.budget_hard,
+                link: &link,
+            })
+        })
+        .collect();
+    lyceum_mail::enqueue_many(conn, &mails, now).await?;
+    Ok(crossed)
 }
 
 impl Credits<'_> {

@@ -11,6 +11,7 @@ pub mod api;
 pub mod gateway;
 pub mod ledger;
 pub mod models;
+pub mod pages;
 pub mod spend;
 mod store;
 pub mod usage;

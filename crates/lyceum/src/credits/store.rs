@@ -78,6 +78,7 @@ pub struct LedgerRow {
     pub budget: Option<Micros>,
     pub budget_hard: bool,
     pub alert_percents: Vec<u32>,
+    pub alerts_sent: Vec<u32>,
 }
 
 fn percents(text: &str) -> Vec<u32> {
@@ -89,7 +90,7 @@ pub fn percents_text(p: &[u32]) -> String {
 }
 
 const LEDGER_COLUMNS: &str = "workspace_id, limit_micro, used_micro, reserved_micro, period_anchor, period_start, \
-     budget_micro, budget_hard, alert_percents";
+     budget_micro, budget_hard, alert_percents, alerts_sent";
 
 fn ledger_row(r: &sqlx::any::AnyRow) -> sqlx::Result<LedgerRow> {
     Ok(LedgerRow {
@@ -102,6 +103,7 @@ fn ledger_row(r: &sqlx::any::AnyRow) -> sqlx::Result<LedgerRow> {
         budget: r.try_get::<Option<i64>, _>("budget_micro")?.map(Micros),
         budget_hard: r.try_get::<i64, _>("budget_hard")? != 0,
         alert_percents: percents(&r.try_get::<String, _>("alert_percents")?),
+        alerts_sent: percents(&r.try_get::<String, _>("alerts_sent")?),
     })
 }
 
@@ -227,6 +229,15 @@ pub async fn settle_ledger(
     .bind(now)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+pub async fn mark_alerts_sent(conn: &mut Conn, ws: &WorkspaceId, sent: &[u32]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE credit_ledgers SET alerts_sent = $2 WHERE workspace_id = $1")
+        .bind(ws.as_str())
+        .bind(percents_text(sent))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -83,6 +83,7 @@ impl Credits<'_> {
         let access = workspace_access(&mut tx, self.cached(), caller, &org, ws).await?;
         access.require_in_workspace(Permission::UsageView)?;
         let now = now_ms();
+        let spent_before = ledger::current(&mut tx, ws, now).await?.used;
         let mut results = Vec::with_capacity(events.len());
         let mut recorded = 0_u64;
         let mut credits = Micros::ZERO;
@@ -152,6 +153,7 @@ impl Credits<'_> {
                 first_outcome: None,
             });
         }
+        let alerts = ledger::alert(&mut tx, ws, spent_before, &self.settings.base_url, now).await?;
         let entry = Entry {
             org_id: Some(org.to_string()),
             workspace_id: Some(ws.to_string()),
@@ -162,10 +164,14 @@ impl Credits<'_> {
                 "events": results.len(),
                 "recorded": recorded,
                 "credits": credits.to_json(),
+                "budget_alerts": alerts,
             })),
         };
         tx.record(&caller.audit_actor(), vec![entry], now);
         tx.commit().await?;
+        if !alerts.is_empty() {
+            self.wake_mailer();
+        }
         Ok(results)
     }
 

@@ -15,8 +15,8 @@ pub mod queries {
     pub mod members {
         pub use crate::tenancy::store::members::{
             accept_pending, all_of_org, all_workspace_memberships_of_org, insert, list, org_role, orgs_of_user,
-            whereabouts, workspace_role, workspace_roles_in_org, workspaces_of_user, DirectoryMembership, ListQuery,
-            MemberRow, OrgMembership, Scope, WorkspaceMembership,
+            whereabouts, workspace_owner_emails, workspace_role, workspace_roles_in_org, workspaces_of_user,
+            DirectoryMembership, ListQuery, MemberRow, OrgMembership, Scope, WorkspaceMembership,
         };
     }
     pub mod orgs {

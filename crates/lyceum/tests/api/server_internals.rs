@@ -110,3 +110,28 @@ pub mod ai {
         }
     }
 }
+
+/// A call that dies between reserve and settle, as its node would: the future is driven until the
+/// provider has the request (so its credits are reserved), then forgotten, never dropped, so no
+/// guard releases anything.
+pub async fn strand_ai_call(app: &TestApp, provider: &lyceum_ai_testprovider::TestProvider, ws: &str) {
+    let state = app.state.clone();
+    let ws = ws.to_owned();
+    let seen = provider.requests().len();
+    let mut call = Box::pin(async move { ai::complete_on(&state, &ws, "Hi", 50).await });
+    let reached = async {
+        while provider.requests().len() == seen {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        r = &mut call => panic!("the call ended before it was stranded: {r:?}"),
+        () = reached => {}
+    }
+    std::mem::forget(call);
+}
+
+/// The credit repair a node runs at start-up and every minute: releases expired reservations.
+pub async fn repair_credits(app: &TestApp) -> usize {
+    app.state.lyceum.credits().repair().await.unwrap()
+}

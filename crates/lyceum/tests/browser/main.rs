@@ -9,6 +9,7 @@
 
 mod support;
 
+mod ai_cost;
 mod members;
 mod onboarding;
 mod org_pages;

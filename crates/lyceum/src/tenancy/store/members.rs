@@ -355,6 +355,17 @@ pub async fn workspace_role(
     role.map(|r| sql::parse::<WorkspaceRole>("role", r)).transpose()
 }
 
+/// The addresses of a workspace's accepted owners, for notices about the workspace.
+pub async fn workspace_owner_emails(conn: &mut Conn, ws_id: &WorkspaceId) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT u.email FROM workspace_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.workspace_id = $1 AND m.role = 'owner' AND m.status = 'accepted' ORDER BY u.email",
+    )
+    .bind(ws_id.as_str())
+    .fetch_all(conn)
+    .await
+}
+
 /// The (user id, status) of org members among `user_ids`.
 pub async fn org_statuses(
     conn: &mut Conn,

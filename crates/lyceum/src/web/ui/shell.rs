@@ -30,6 +30,7 @@ pub struct Nav {
     pub workspaces: Option<String>,
     pub api_keys: Option<String>,
     pub audit: Option<String>,
+    pub ai_cost: Option<String>,
     /// Which item is current (`members`, `audit`, …).
     pub active: &'static str,
 }
@@ -86,11 +87,15 @@ impl Shell {
                 nav.members = has(Permission::MembersView).then(|| format!("/w/{ws}/members"));
                 nav.invitations = has(Permission::MembersInvite).then(|| format!("/w/{ws}/invitations"));
                 nav.audit = has(Permission::AuditView).then(|| format!("/o/{org}/audit?workspace_id={ws}"));
+                nav.ai_cost = has(Permission::UsageView).then(|| format!("/w/{ws}/ai-cost"));
             }
             if h.org_held.contains(Permission::OrgManage) {
                 nav.workspaces = Some(format!("/o/{org}/workspaces"));
                 nav.api_keys = Some(format!("/o/{org}/api-keys"));
                 nav.audit = Some(format!("/o/{org}/audit"));
+            }
+            if h.workspace.is_none() && h.org_held.contains(Permission::UsageView) {
+                nav.ai_cost = Some(format!("/o/{org}/ai-cost"));
             }
         }
         let workspace_name = here.as_ref().and_then(|h| h.workspace.as_ref()).map(|w| w.name.clone());

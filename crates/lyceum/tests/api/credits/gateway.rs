@@ -167,3 +167,33 @@ async fn sixty_four_concurrent_calls_never_pass_the_limit_and_the_ledger_equals_
     assert_eq!(spend.json["kpis"]["calls"], json!(ok), "one usage event per successful call");
     assert_eq!(spend.json["kpis"]["credits"], c["used"], "the ledger equals the events");
 }
+
+#[tokio::test]
+async fn a_reservation_stranded_by_a_dead_call_is_released_by_the_repair_once_expired() {
+    let provider = TestProvider::start().await;
+    let base = provider.base_url();
+    let app = TestApp::spawn_with(move |args| {
+        args.ai_base_url = Some(base);
+        args.ai_default_model = Some("test-model".into());
+        args.credit_reservation_ttl_s = 1;
+    })
+    .await;
+    let owner = workspace(&app, 10_000).await;
+    provider.script(Reply::hang());
+    crate::server_internals::strand_ai_call(&app, &provider, &owner.ws).await;
+    let held = credits(&owner).await;
+    assert!(held["reserved"].as_i64().unwrap() > 0, "{held}");
+    assert_eq!(held["available"].as_i64().unwrap() + held["reserved"].as_i64().unwrap(), 10_000);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The repair every node runs at start-up (and every minute) releases what expired; nothing
+    // is charged.
+    assert_eq!(crate::server_internals::repair_credits(&app).await, 1);
+    let c = credits(&owner).await;
+    assert_eq!(
+        (c["reserved"].clone(), c["used"].clone(), c["available"].clone()),
+        (json!(0), json!(0), json!(10_000)),
+        "{c}"
+    );
+    let spend = owner.client.get(&format!("/api/v1/workspaces/{}/ai-spend", owner.ws)).await;
+    assert_eq!(spend.json["kpis"]["calls"], json!(0));
+}

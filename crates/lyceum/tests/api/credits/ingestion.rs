@@ -234,3 +234,36 @@ async fn the_report_and_the_csv_equal_the_sum_of_the_events_they_cover() {
     assert_eq!(as_micros(&part.json["kpis"]["cost"]), expected);
     assert_eq!(owner.client.get(&format!("/api/v1/workspaces/{}/ai-spend?window=year", owner.ws)).await.status, 422);
 }
+
+async fn alerts(app: &TestApp) -> Vec<String> {
+    app.mail_to("olivia@example.com").await.into_iter().filter(|m| m.contains("of its AI budget")).collect()
+}
+
+#[tokio::test]
+async fn budget_alerts_email_the_owners_once_per_threshold() {
+    let app = TestApp::spawn().await;
+    let owner = priced(&app, "olivia@example.com", 1000, "m", 1_000_000.0, 0.0).await;
+    let r = owner
+        .client
+        .put(
+            &format!("/api/v1/workspaces/{}/budget", owner.ws),
+            json!({"monthly_credits": 10, "alert_percents": [50, 100]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let path = format!("/api/v1/workspaces/{}/usage", owner.ws);
+    owner.client.post(&path, json!({"events": [event("a", "m", 4, 0)]})).await;
+    assert!(alerts(&app).await.is_empty(), "40 % crosses nothing");
+    owner.client.post(&path, json!({"events": [event("b", "m", 2, 0)]})).await;
+    let sent = alerts(&app).await;
+    assert_eq!(sent.len(), 1, "50 % crossed once");
+    assert!(sent[0].contains("50%") && sent[0].contains("6 of 10 credits"), "{}", sent[0]);
+    owner.client.post(&path, json!({"events": [event("c", "m", 1, 0)]})).await;
+    assert_eq!(alerts(&app).await.len(), 1, "no second mail for the same threshold");
+    // Past 100 %: a soft budget keeps serving, and says so once.
+    let r = owner.client.post(&path, json!({"events": [event("d", "m", 5, 0)]})).await;
+    assert_eq!(r.json["results"][0]["outcome"], "recorded");
+    let sent = alerts(&app).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().any(|m| m.contains("100%")));
+}
