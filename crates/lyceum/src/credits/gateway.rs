@@ -11,9 +11,14 @@
 //!    local counts marked `estimated`), its rollup, and the ledger (reservation released, real
 //!    spend added). A failed call settles nothing: the reservation is released, nothing charged.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lyceum_ai::{AiError, ChatRequest, Completion, Message};
+use futures_core::Stream;
+
+use lyceum_ai::{AiError, ChatRequest, Completion, CompletionStream, Message, StreamEvent, Usage};
 use lyceum_domain::credits::{Charge, Feature, Micros};
 use lyceum_domain::id::{OrgId, UserId, WorkspaceId};
 use lyceum_domain::DomainError;
@@ -22,7 +27,7 @@ use super::ledger::{self, Reservation};
 use super::store::{self, UsageEvent};
 use super::{models, Credits};
 use crate::kernel::db::now_ms;
-use crate::kernel::{Result, ServiceError};
+use crate::kernel::{Lyceum, Result, ServiceError};
 
 /// A call to make on a workspace's credits.
 #[derive(Debug, Clone)]
@@ -104,9 +109,18 @@ fn unavailable(error: &AiError) -> ServiceError {
     ServiceError::AiUnavailable { message: error.to_string(), retry_after }
 }
 
+/// A call reserved and ready to send.
+struct Prepared {
+    client: lyceum_ai::Client,
+    org: OrgId,
+    model: String,
+    request: ChatRequest,
+    reservation: Reservation,
+}
+
 impl Credits<'_> {
-    /// Makes one chat call on the workspace's credits (see the module's doc for the steps).
-    pub async fn complete(&self, call: AiCall) -> Result<AiAnswer> {
+    /// Steps before the call: the provider, the model and its price, and the reservation.
+    async fn prepare(&self, call: &AiCall) -> Result<Prepared> {
         let Some(client) = self.ai.clone() else {
             return Err(ServiceError::AiUnavailable {
                 message: "no AI provider is configured on this instance (--ai-base-url)".into(),
@@ -124,13 +138,10 @@ impl Credits<'_> {
             })?;
         let org = self.org_of_workspace(&call.workspace_id).await?;
         let input_local = lyceum_ai::count_prompt_tokens(&call.messages);
-
         let price = {
             let mut conn = self.pool.acquire().await?;
             models::price_of(&mut conn, &org, &model).await?
         };
-
-        // 1. Reserve.
         let mut tx = self.begin_change().await?;
         let reservation = ledger::reserve(
             &mut tx,
@@ -145,15 +156,22 @@ impl Credits<'_> {
         tx.unaudited("a credit reservation is settled into a usage event, which is the record");
         tx.commit().await?;
         let max_tokens = u32::try_from(reservation.max_tokens).unwrap_or(call.max_tokens).min(call.max_tokens);
-        let mut held = Held { credits: *self, reservation: Some(reservation) };
-
-        // 2. Call, outside any transaction.
         let request = ChatRequest {
             model: Some(model.clone()),
             messages: call.messages.clone(),
             max_tokens,
             temperature: call.temperature,
         };
+        Ok(Prepared { client, org, model, request, reservation })
+    }
+
+    /// Makes one chat call on the workspace's credits (see the module's doc for the steps).
+    pub async fn complete(&self, call: AiCall) -> Result<AiAnswer> {
+        // 1. Reserve.
+        let Prepared { client, org, model, request, reservation } = self.prepare(&call).await?;
+        let mut held = Held { credits: *self, reservation: Some(reservation) };
+
+        // 2. Call, outside any transaction.
         let completion = match client.complete(&request).await {
             Ok(c) => c,
             Err(error) => {
@@ -167,13 +185,29 @@ impl Credits<'_> {
 
         // 3. Settle.
         let reservation = held.take().ok_or_else(|| anyhow::anyhow!("the reservation was settled twice"))?;
-        let usage_event_id = self.settle(&org, &call, &model, &reservation, &completion).await?;
-        let charge = price.charge(
-            completion.usage.input_tokens,
-            completion.usage.output_tokens,
-            self.settings.credit_value_minor,
-        );
-        Ok(AiAnswer { completion, charge, max_tokens, usage_event_id })
+        let (usage_event_id, charge) = self.settle(&org, &call, &model, &reservation, &completion).await?;
+        Ok(AiAnswer { completion, charge, max_tokens: request.max_tokens, usage_event_id })
+    }
+
+    /// Streams one chat call: the text as the model produces it, then the settled answer. The
+    /// stream owns what it needs (`'static`), so a response body can hold it. Dropped before its
+    /// end (the client went away), it stops the provider call, and what the model produced so far
+    /// is settled, counted locally and marked `estimated`; a failure before any text releases the
+    /// reservation and charges nothing.
+    pub async fn stream(lyceum: Arc<Lyceum>, call: AiCall) -> Result<AiStream> {
+        let Prepared { client, org, model, request, reservation } = lyceum.credits().prepare(&call).await?;
+        let inner = match client.stream(&request).await {
+            Ok(inner) => inner,
+            Err(error) => {
+                release(&lyceum.pool, lyceum.backend, &reservation).await?;
+                return Err(unavailable(&error));
+            }
+        };
+        Ok(AiStream {
+            open: Some(Open { lyceum, org, model, call, reservation, text: String::new() }),
+            inner: Box::pin(inner),
+            max_tokens: request.max_tokens,
+        })
     }
 
     async fn settle(
@@ -183,7 +217,7 @@ impl Credits<'_> {
         model: &str,
         reservation: &Reservation,
         completion: &Completion,
-    ) -> Result<String> {
+    ) -> Result<(String, Charge)> {
         let now = now_ms();
         let mut tx = self.begin_change().await?;
         let price = models::price_of(&mut tx, org, model).await.or_else(|e| match e {
@@ -224,6 +258,119 @@ impl Credits<'_> {
         if !alerts.is_empty() {
             self.wake_mailer();
         }
-        Ok(event.id)
+        Ok((event.id, charge))
+    }
+}
+
+/// What a streamed call yields.
+#[derive(Debug)]
+pub enum AiChunk {
+    /// Text as the model produces it.
+    Delta(String),
+    /// The end: the whole answer, settled.
+    Done(AiAnswer),
+}
+
+/// A streamed call in flight and what is needed to settle it.
+struct Open {
+    lyceum: Arc<Lyceum>,
+    org: OrgId,
+    model: String,
+    call: AiCall,
+    reservation: Reservation,
+    /// The text so far: what a stream cut short is charged for.
+    text: String,
+}
+
+impl Open {
+    /// Settles what was produced before the stream ended early (counted locally, estimated), or
+    /// releases the reservation if nothing was.
+    async fn settle_partial(self) -> Result<()> {
+        if self.text.is_empty() {
+            release(&self.lyceum.pool, self.lyceum.backend, &self.reservation).await?;
+            return Ok(());
+        }
+        let completion = Completion {
+            usage: Usage {
+                input_tokens: lyceum_ai::count_prompt_tokens(&self.call.messages),
+                output_tokens: lyceum_ai::count_tokens(&self.text),
+                estimated: true,
+            },
+            text: self.text,
+            finish_reason: None,
+            model: self.model.clone(),
+        };
+        self.lyceum.credits().settle(&self.org, &self.call, &self.model, &self.reservation, &completion).await?;
+        Ok(())
+    }
+}
+
+/// A streamed call (see [`Credits::stream`]).
+pub struct AiStream {
+    open: Option<Open>,
+    inner: Pin<Box<CompletionStream>>,
+    /// The `max_tokens` the provider was asked for.
+    pub max_tokens: u32,
+}
+
+impl std::fmt::Debug for AiStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiStream").field("max_tokens", &self.max_tokens).finish_non_exhaustive()
+    }
+}
+
+impl AiStream {
+    /// The next piece: `Delta`s, then one `Done` (or the failure), then `None`.
+    pub async fn next(&mut self) -> Option<Result<AiChunk>> {
+        let item = std::future::poll_fn(|cx: &mut Context<'_>| -> Poll<Option<Result<StreamEvent, AiError>>> {
+            self.inner.as_mut().poll_next(cx)
+        })
+        .await;
+        let open = self.open.as_mut()?;
+        match item {
+            Some(Ok(StreamEvent::Delta(text))) => {
+                open.text.push_str(&text);
+                Some(Ok(AiChunk::Delta(text)))
+            }
+            Some(Ok(StreamEvent::Done(completion))) => {
+                let open = self.open.take()?;
+                let credits = open.lyceum.credits();
+                let settled = credits.settle(&open.org, &open.call, &open.model, &open.reservation, &completion).await;
+                Some(settled.map(|(usage_event_id, charge)| {
+                    AiChunk::Done(AiAnswer { completion, charge, max_tokens: self.max_tokens, usage_event_id })
+                }))
+            }
+            Some(Err(error)) => {
+                let open = self.open.take()?;
+                tracing::info!(%error, "a streamed AI call failed; what it produced is settled");
+                if let Err(e) = open.settle_partial().await {
+                    return Some(Err(e));
+                }
+                Some(Err(unavailable(&error)))
+            }
+            None => {
+                let open = self.open.take()?;
+                if let Err(e) = open.settle_partial().await {
+                    return Some(Err(e));
+                }
+                Some(Err(ServiceError::AiUnavailable {
+                    message: "the AI provider ended the stream without finishing".into(),
+                    retry_after: Some(5),
+                }))
+            }
+        }
+    }
+}
+
+impl Drop for AiStream {
+    fn drop(&mut self) {
+        if let Some(open) = self.open.take() {
+            // The client went away: the provider call stops with `inner`; settle what it made.
+            tokio::spawn(async move {
+                if let Err(error) = open.settle_partial().await {
+                    tracing::warn!(%error, "settling a cut-short AI stream failed; its reservation will expire");
+                }
+            });
+        }
     }
 }

@@ -81,6 +81,67 @@ pub mod ai {
     /// A refusal: its code, `Retry-After`, message.
     pub type Refusal = (String, Option<u64>, String);
 
+    fn refusal(e: lyceum::kernel::ServiceError) -> Refusal {
+        let e = lyceum::web::error::ApiError::from(e);
+        (e.problem.code.clone(), e.retry_after, e.problem.detail.clone())
+    }
+
+    fn call(ws: &str, prompt: &str, max_tokens: u32) -> AiCall {
+        AiCall {
+            workspace_id: WorkspaceId::try_from(ws.to_owned()).unwrap(),
+            feature: Feature::Simulation,
+            model: None,
+            messages: vec![Message::new(Role::User, prompt)],
+            max_tokens,
+            temperature: None,
+            course_id: None,
+            user_id: None,
+            attempt_id: None,
+        }
+    }
+
+    /// A streamed call read to its end: the deltas, then the settled answer.
+    pub async fn stream(
+        app: &TestApp,
+        ws: &str,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<(Vec<String>, Answer, String), Refusal> {
+        use lyceum::credits::gateway::AiChunk;
+        let mut s = lyceum::credits::Credits::stream(app.state.lyceum.clone(), call(ws, prompt, max_tokens))
+            .await
+            .map_err(refusal)?;
+        let mut deltas = Vec::new();
+        while let Some(item) = s.next().await {
+            match item.map_err(refusal)? {
+                AiChunk::Delta(text) => deltas.push(text),
+                AiChunk::Done(a) => {
+                    let answer = Answer {
+                        input_tokens: a.completion.usage.input_tokens,
+                        output_tokens: a.completion.usage.output_tokens,
+                        estimated: a.completion.usage.estimated,
+                    };
+                    return Ok((deltas, answer, a.completion.text));
+                }
+            }
+        }
+        panic!("the stream ended without Done")
+    }
+
+    /// A streamed call whose reader goes away after the first delta.
+    pub async fn stream_and_leave(app: &TestApp, ws: &str, prompt: &str, max_tokens: u32) -> String {
+        use lyceum::credits::gateway::AiChunk;
+        let mut s =
+            lyceum::credits::Credits::stream(app.state.lyceum.clone(), call(ws, prompt, max_tokens)).await.unwrap();
+        loop {
+            match s.next().await.expect("a delta").unwrap() {
+                AiChunk::Delta(text) if !text.is_empty() => return text,
+                AiChunk::Delta(_) => continue,
+                AiChunk::Done(_) => panic!("the stream ended before the reader left"),
+            }
+        }
+    }
+
     pub async fn complete(app: &TestApp, ws: &str, prompt: &str, max_tokens: u32) -> Result<Answer, Refusal> {
         complete_on(&app.state, ws, prompt, max_tokens).await
     }

@@ -197,3 +197,60 @@ async fn a_reservation_stranded_by_a_dead_call_is_released_by_the_repair_once_ex
     let spend = owner.client.get(&format!("/api/v1/workspaces/{}/ai-spend", owner.ws)).await;
     assert_eq!(spend.json["kpis"]["calls"], json!(0));
 }
+
+#[tokio::test]
+async fn a_streamed_call_yields_the_text_as_it_comes_and_settles_the_reported_usage() {
+    let provider = TestProvider::start().await;
+    let app = app_with(&provider).await;
+    let owner = workspace(&app, 10_000).await;
+    provider.script(Reply::text("One two three four five."));
+    let (deltas, answer, text) = ai::stream(&app, &owner.ws, "Hi", 50).await.expect("the stream succeeds");
+    assert!(deltas.len() > 1, "several deltas: {deltas:?}");
+    assert_eq!(deltas.concat(), text);
+    assert_eq!(provider.requests()[0].body["stream_options"]["include_usage"], json!(true));
+    assert!(!answer.estimated);
+    let c = credits(&owner).await;
+    assert_eq!(
+        (c["used"].clone(), c["reserved"].clone()),
+        (json!(answer.input_tokens + answer.output_tokens), json!(0)),
+        "{c}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_whose_reader_leaves_stops_the_provider_and_settles_what_was_produced() {
+    let provider = TestProvider::start().await;
+    let app = app_with(&provider).await;
+    let owner = workspace(&app, 10_000).await;
+    provider.script(Reply::text("one two three four five six seven eight").chunk_delay(Duration::from_millis(300)));
+    let first = ai::stream_and_leave(&app, &owner.ws, "Hi", 50).await;
+    assert!(!first.is_empty());
+    assert!(provider.wait_for_cancelled(1, Duration::from_secs(5)).await, "the provider call was cancelled");
+    let mut c = credits(&owner).await;
+    for _ in 0..100 {
+        if c["reserved"] == json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        c = credits(&owner).await;
+    }
+    assert_eq!(c["reserved"], json!(0), "{c}");
+    assert!(c["used"].as_i64().unwrap() > 0, "what was produced is charged: {c}");
+    let spend = owner.client.get(&format!("/api/v1/workspaces/{}/ai-spend", owner.ws)).await;
+    assert_eq!(spend.json["kpis"]["estimated_calls"], json!(1), "counted locally, marked estimated");
+    assert_eq!(spend.json["kpis"]["credits"], c["used"]);
+}
+
+#[tokio::test]
+async fn a_stream_the_provider_refuses_is_ai_unavailable_and_charges_nothing() {
+    let provider = TestProvider::start().await;
+    let app = app_with(&provider).await;
+    let owner = workspace(&app, 10_000).await;
+    for _ in 0..3 {
+        provider.script(Reply::status(500));
+    }
+    let error = ai::stream(&app, &owner.ws, "Hi", 50).await.unwrap_err();
+    assert_eq!(error.0, "ai_unavailable", "{error:?}");
+    let c = credits(&owner).await;
+    assert_eq!((c["used"].clone(), c["reserved"].clone()), (json!(0), json!(0)), "{c}");
+}
