@@ -267,3 +267,79 @@ async fn budget_alerts_email_the_owners_once_per_threshold() {
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent.iter().any(|m| m.contains("100%")));
 }
+
+/// Property: for any set of events in the window, the report's KPIs, its daily series and each
+/// breakdown add up to exactly the sum of the events' costs, computed here independently
+/// (tokens × price per million, each event's remainder below a millionth rounded up).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn property_every_report_equals_the_sum_of_the_events_it_covers() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let app = TestApp::spawn().await;
+    let handle = tokio::runtime::Handle::current();
+    // (input, output) prices in millionths of a cent per million tokens.
+    let (pi, po): (i64, i64) = (123_456_789, 7_000_001);
+    let features = ["simulation", "scoring", "assistant", "external"];
+    let strategy = proptest::collection::vec((0usize..4, 0i64..200_000, 0i64..50_000, 0i64..(29 * 86_400)), 1..40);
+    let mut runner = TestRunner::new(Config { cases: 10, ..Config::default() });
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&strategy, |events| {
+        let case = case.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let app = &app;
+        let outcome: Result<(), TestCaseError> = tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                let owner =
+                    priced(app, &format!("p{case}@example.com"), 1_000_000_000, "m", pi as f64 / 1e6, po as f64 / 1e6)
+                        .await;
+                let now = lyceum_test_support::server::now_ms();
+                let body: Vec<Value> = events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (f, input, output, ago))| {
+                        let at = time::OffsetDateTime::from_unix_timestamp(now / 1000 - ago).unwrap();
+                        json!({"idempotency_key": format!("k{i}"), "feature": features[*f], "model": "m",
+                            "input_tokens": input, "output_tokens": output,
+                            "at": at.format(&time::format_description::well_known::Rfc3339).unwrap()})
+                    })
+                    .collect();
+                let r =
+                    owner.client.post(&format!("/api/v1/workspaces/{}/usage", owner.ws), json!({"events": body})).await;
+                prop_assert!(
+                    r.json["results"].as_array().unwrap().iter().all(|x| x["outcome"] == "recorded"),
+                    "{:?}",
+                    r
+                );
+                let cost = |input: i64, output: i64| -> i64 {
+                    let scaled = input as i128 * pi as i128 + output as i128 * po as i128;
+                    ((scaled + 999_999) / 1_000_000) as i64
+                };
+                let expected: i64 = events.iter().map(|(_, i, o, _)| cost(*i, *o)).sum();
+                let report = owner.client.get(&format!("/api/v1/workspaces/{}/ai-spend", owner.ws)).await;
+                let m = |v: &Value| (v.as_f64().unwrap() * 1e6).round() as i64;
+                prop_assert_eq!(m(&report.json["kpis"]["cost"]), expected);
+                prop_assert_eq!(report.json["kpis"]["calls"].as_i64(), Some(events.len() as i64));
+                let tokens: i64 = events.iter().map(|(_, i, o, _)| i + o).sum();
+                prop_assert_eq!(report.json["kpis"]["tokens"].as_i64(), Some(tokens));
+                for list in ["daily", "by_feature", "by_model"] {
+                    let sum: i64 = report.json[list].as_array().unwrap().iter().map(|r| m(&r["cost"])).sum();
+                    prop_assert_eq!(sum, expected, "{} adds up to the total", list);
+                }
+                for (f, name) in features.iter().enumerate() {
+                    let want: i64 = events.iter().filter(|e| e.0 == f).map(|(_, i, o, _)| cost(*i, *o)).sum();
+                    let got = report.json["by_feature"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| r["key"] == *name)
+                        .map_or(0, |r| m(&r["cost"]));
+                    prop_assert_eq!(got, want, "feature {}", name);
+                }
+                Ok(())
+            })
+        });
+        outcome
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
