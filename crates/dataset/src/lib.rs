@@ -132,6 +132,7 @@ const TABLES: &[&str] = &[
     "users",
     "organizations",
     "workspaces",
+    "credit_ledgers",
     "org_members",
     "workspace_members",
     "invitations",
@@ -168,6 +169,16 @@ pub async fn generate(
     bars.insert(&mut tx, backend, "users", &plan.users).await?;
     bars.insert(&mut tx, backend, "org members", &plan.org_members).await?;
     bars.insert(&mut tx, backend, "workspaces", &plan.workspaces).await?;
+    // Every workspace has its credit ledger, as `lyceum` opens one with each workspace (its
+    // period starts at the first use).
+    sqlx::query(
+        "INSERT INTO credit_ledgers (workspace_id, org_id, limit_micro, used_micro, period_anchor, period_start, updated_at) \
+         SELECT w.id, w.org_id, w.credit_limit * 1000000, 0, o.created_at, 0, w.updated_at \
+         FROM workspaces w JOIN organizations o ON o.id = w.org_id",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("opening the workspaces' credit ledgers")?;
     bars.insert(&mut tx, backend, "workspace members", &plan.memberships).await?;
     bars.insert(&mut tx, backend, "invitations", &plan.invitations).await?;
     tx.commit().await.context("committing the organisation")?;

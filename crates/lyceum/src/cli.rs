@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `admin create`, `demo`, `audit verify`.
+//! The command line: `serve`, `migrate`, `admin create`, `demo`, `audit verify`, `ai try`.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -42,6 +42,29 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// AI provider tools.
+    Ai {
+        #[command(subcommand)]
+        command: AiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AiCommand {
+    /// Send one prompt to the configured provider through the credit ledger of a workspace (as
+    /// every AI feature does: reserve, call, settle) and print the reply and its charge: the
+    /// way to check an `--ai-base-url` setup end to end.
+    Try {
+        #[command(flatten)]
+        serve: Box<ServeArgs>,
+        /// The workspace whose credits pay for the call.
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, default_value = "Say hello in one short sentence.")]
+        prompt: String,
+        #[arg(long, default_value_t = 64)]
+        max_tokens: u32,
     },
 }
 
@@ -115,6 +138,46 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 app.mailer.deliver_due().await?;
             }
         },
+        Command::Ai { command: AiCommand::Try { serve, workspace, prompt, max_tokens } } => {
+            let app = crate::app::build(&serve).await?;
+            let workspace_id =
+                lyceum_domain::id::WorkspaceId::parse(&workspace).context("--workspace is not a workspace id")?;
+            let call = crate::credits::gateway::AiCall {
+                workspace_id,
+                feature: lyceum_domain::credits::Feature::External,
+                model: None,
+                messages: vec![lyceum_ai::Message::new(lyceum_ai::Role::User, prompt)],
+                max_tokens,
+                temperature: None,
+                course_id: None,
+                user_id: None,
+                attempt_id: None,
+            };
+            let mut stream = crate::credits::Credits::stream(app.state.lyceum.clone(), call)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            use std::io::Write as _;
+            while let Some(item) = stream.next().await {
+                match item.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    crate::credits::gateway::AiChunk::Delta(text) => {
+                        print!("{text}");
+                        std::io::stdout().flush().ok();
+                    }
+                    crate::credits::gateway::AiChunk::Done(answer) => {
+                        let usage = answer.completion.usage;
+                        println!(
+                            "\n-- {} in + {} out tokens{}, cost {} minor units of {}, {} credits",
+                            usage.input_tokens,
+                            usage.output_tokens,
+                            if usage.estimated { " (estimated: the provider reported none)" } else { "" },
+                            answer.charge.cost.decimal(),
+                            serve.currency,
+                            answer.charge.credits.decimal()
+                        );
+                    }
+                }
+            }
+        }
         Command::Audit { command: AuditCommand::Verify(store) } => {
             let (pool, backend) = crate::kernel::db::connect(&store.url(), 2).await?;
             crate::kernel::db::migrate(&pool, backend).await?;

@@ -1,4 +1,5 @@
-//! Crash safety: the real `lyceum` binary is killed with SIGKILL in the middle of a bulk removal of
+//! Crash safety (the AI calls killed between reserve and settle are `credits.rs`): the real `lyceum`
+//! binary is killed with SIGKILL in the middle of a bulk removal of
 //! 5,000 workspace members and of a 5,000-address invitation batch, at several points spread over
 //! the operation's measured duration. After each kill the server is restarted on the same
 //! database, and the operation must be applied entirely or not at all — members, invitations,
@@ -30,6 +31,8 @@ use lyceum_test_support::server::{migrated_pool, now_ms, sqlite_url_in};
 use lyceum_test_support::{Client, PASSWORD};
 use serde_json::{json, Value};
 use sqlx::{AnyPool, Connection, Executor};
+
+mod credits;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lyceum");
 /// Members removed at once, and addresses invited at once.

@@ -31,6 +31,7 @@ async fn generates_the_organisation_asked_for() {
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 600);
     assert_eq!(app.count("SELECT COUNT(*) FROM org_members").await, 600);
     assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 20);
+    assert_eq!(app.count("SELECT COUNT(*) FROM credit_ledgers").await, 20, "every workspace has its credit ledger");
     assert_eq!(app.count("SELECT COUNT(*) FROM workspace_members").await, s.workspace_memberships as i64);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events").await, 3_000);
     let now = now_ms();
