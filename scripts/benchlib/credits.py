@@ -3,8 +3,8 @@ every event of every batch must be recorded once, a repeated batch must record n
 report must count exactly the events ingested.
 
 Ingestion posts batches of 1,000 events (one request each, timed around the request only) to the
-dataset's largest workspace at a model priced 0, so the pool's allocation never refuses them; the
-ledger is still read and written for each event (`charge_now`). Then `GET …/ai-spend` (30 days, from
+dataset's largest workspace at a model priced 0, so the pool's allocation never refuses them; each
+batch still locks, checks and writes the workspace's ledger. Then `GET …/ai-spend` (30 days, from
 the rollups) is timed repeatedly."""
 import statistics
 

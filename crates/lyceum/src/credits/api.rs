@@ -448,6 +448,15 @@ fn csv(r: &Report) -> Response {
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
 }
 
+/// A report as JSON, or its events as CSV.
+fn spend_answer(r: Report, as_csv: bool, currency: &str, org: bool) -> Response {
+    if as_csv {
+        csv(&r)
+    } else {
+        Json(spend_wire(r, currency, org)).into_response()
+    }
+}
+
 /// The workspace's AI spend for a window (`usage.view`); `format=csv` answers the events.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/ai-spend", tag = "credits", params(("ws" = String, Path), SpendQuery),
     responses((status = 200, body = Spend, description = "the report, or with `format=csv` one row per usage event"),
@@ -460,10 +469,7 @@ pub async fn workspace_spend(
 ) -> ApiResult<Response> {
     let (window, as_csv) = q.window(crate::kernel::db::now_ms())?;
     let r = state.lyceum.credits().workspace_spend(&caller, &ws, window, as_csv).await?;
-    if as_csv {
-        return Ok(csv(&r));
-    }
-    Ok(Json(spend_wire(r, &state.lyceum.settings.currency, false)).into_response())
+    Ok(spend_answer(r, as_csv, &state.lyceum.settings.currency, false))
 }
 
 /// The organisation's AI spend across its workspaces (organisation owners).
@@ -478,8 +484,5 @@ pub async fn org_spend(
 ) -> ApiResult<Response> {
     let (window, as_csv) = q.window(crate::kernel::db::now_ms())?;
     let r = state.lyceum.credits().org_spend(&caller, &org, window, as_csv).await?;
-    if as_csv {
-        return Ok(csv(&r));
-    }
-    Ok(Json(spend_wire(r, &state.lyceum.settings.currency, true)).into_response())
+    Ok(spend_answer(r, as_csv, &state.lyceum.settings.currency, true))
 }

@@ -131,14 +131,15 @@ pub(super) async fn reserve(
     }
 }
 
-/// Charges `credits` at once (an ingested event): refused beyond the limit or a hard budget; the
-/// event that reaches a hard budget exactly is recorded.
-pub(super) async fn charge_now(conn: &mut Conn, ws: &WorkspaceId, credits: Micros, now: i64) -> Result<()> {
-    let l = current(conn, ws, now).await?;
-    if !store::try_reserve(conn, ws, credits, now).await? {
-        return Err(refusal(&l, l.used, credits).into());
+/// Whether `credits` more fit a ledger whose spend is `used` (an ingested event, checked in
+/// memory under the ledger's row lock): not beyond the limit, nor a hard budget; the event that
+/// reaches a hard budget exactly fits.
+pub(super) fn fits(l: &LedgerRow, used: Micros, credits: Micros) -> Result<(), DomainError> {
+    let total = used + l.reserved + credits;
+    let over_budget = l.budget_hard && l.budget.is_some_and(|b| total > b);
+    if total > l.limit || over_budget {
+        return Err(refusal(l, used, credits));
     }
-    store::settle_ledger(conn, ws, credits, credits, now).await?;
     Ok(())
 }
 

@@ -246,6 +246,16 @@ async fn page(state: &AppState, viewer: &Viewer, of: Of<'_>, q: CostQuery) -> Re
     })
 }
 
+fn answer(page: Result<CostPage, ServiceError>) -> Response {
+    match page {
+        Ok(p) => {
+            let flash = p.shell.flash.is_some();
+            render(&p, flash)
+        }
+        Err(e) => service_error_page(e),
+    }
+}
+
 /// `GET /w/{ws}/ai-cost`
 pub async fn workspace_page(
     State(state): State<AppState>,
@@ -253,13 +263,7 @@ pub async fn workspace_page(
     PagePath(ws): PagePath<WorkspaceId>,
     Query(q): Query<CostQuery>,
 ) -> Response {
-    match page(&state, &viewer, Of::Workspace(&ws), q).await {
-        Ok(p) => {
-            let flash = p.shell.flash.is_some();
-            render(&p, flash)
-        }
-        Err(e) => service_error_page(e),
-    }
+    answer(page(&state, &viewer, Of::Workspace(&ws), q).await)
 }
 
 /// `GET /o/{org}/ai-cost`
@@ -269,11 +273,5 @@ pub async fn org_page(
     PagePath(org): PagePath<OrgId>,
     Query(q): Query<CostQuery>,
 ) -> Response {
-    match page(&state, &viewer, Of::Org(&org), q).await {
-        Ok(p) => {
-            let flash = p.shell.flash.is_some();
-            render(&p, flash)
-        }
-        Err(e) => service_error_page(e),
-    }
+    answer(page(&state, &viewer, Of::Org(&org), q).await)
 }

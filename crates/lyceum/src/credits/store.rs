@@ -1,10 +1,13 @@
 //! The credits wing's SQL: models and prices, ledgers, reservations, usage events, keys and
 //! rollups. Every function takes the caller's connection; amounts are millionths.
 
+use std::collections::{BTreeMap, HashMap};
+
 use lyceum_domain::credits::{Micros, Price};
 use lyceum_domain::id::{OrgId, WorkspaceId};
 use sqlx::Row as _;
 
+use crate::kernel::multi_row::{self, AnyQuery, Row};
 use crate::kernel::sql::Conn;
 
 // ---- models ------------------------------------------------------------------------------
@@ -301,93 +304,229 @@ pub struct UsageEvent {
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// Records an event and adds it to its rollup, on the caller's transaction.
-pub async fn insert_event(conn: &mut Conn, e: &UsageEvent) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO usage_events (id, org_id, workspace_id, at, feature, model, course_id, user_id, attempt_id, \
-         input_tokens, output_tokens, cost_micro, credits_micro, estimated, reservation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&e.id)
-    .bind(e.org_id.as_str())
-    .bind(e.workspace_id.as_str())
-    .bind(e.at)
-    .bind(&e.feature)
-    .bind(&e.model)
-    .bind(e.course_id.as_deref())
-    .bind(e.user_id.as_deref())
-    .bind(e.attempt_id.as_deref())
-    .bind(e.input_tokens)
-    .bind(e.output_tokens)
-    .bind(e.cost.0)
-    .bind(e.credits.0)
-    .bind(i64::from(e.estimated))
-    .bind(e.reservation_id.as_deref())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO usage_rollups (workspace_id, org_id, day, feature, model, course_id, user_id, calls, \
-         estimated_calls, input_tokens, output_tokens, cost_micro, credits_micro) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12) \
-         ON CONFLICT (workspace_id, day, feature, model, course_id, user_id) DO UPDATE SET \
-         calls = usage_rollups.calls + 1, estimated_calls = usage_rollups.estimated_calls + excluded.estimated_calls, \
+impl Row for UsageEvent {
+    const TABLE: &'static str = "usage_events";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "org_id",
+        "workspace_id",
+        "at",
+        "feature",
+        "model",
+        "course_id",
+        "user_id",
+        "attempt_id",
+        "input_tokens",
+        "output_tokens",
+        "cost_micro",
+        "credits_micro",
+        "estimated",
+        "reservation_id",
+    ];
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.as_str())
+            .bind(self.org_id.as_str())
+            .bind(self.workspace_id.as_str())
+            .bind(self.at)
+            .bind(self.feature.as_str())
+            .bind(self.model.as_str())
+            .bind(self.course_id.as_deref())
+            .bind(self.user_id.as_deref())
+            .bind(self.attempt_id.as_deref())
+            .bind(self.input_tokens)
+            .bind(self.output_tokens)
+            .bind(self.cost.0)
+            .bind(self.credits.0)
+            .bind(i64::from(self.estimated))
+            .bind(self.reservation_id.as_deref())
+    }
+}
+
+/// One rollup row's increments: the events of one (day, feature, model, course, user).
+struct RollupRow {
+    workspace_id: String,
+    org_id: String,
+    day: i64,
+    feature: String,
+    model: String,
+    course_id: String,
+    user_id: String,
+    calls: i64,
+    estimated_calls: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    cost: i64,
+    credits: i64,
+}
+
+impl Row for RollupRow {
+    const TABLE: &'static str = "usage_rollups";
+    const COLUMNS: &'static [&'static str] = &[
+        "workspace_id",
+        "org_id",
+        "day",
+        "feature",
+        "model",
+        "course_id",
+        "user_id",
+        "calls",
+        "estimated_calls",
+        "input_tokens",
+        "output_tokens",
+        "cost_micro",
+        "credits_micro",
+    ];
+    const ON_CONFLICT: &'static str =
+        "ON CONFLICT (workspace_id, day, feature, model, course_id, user_id) DO UPDATE SET \
+         calls = usage_rollups.calls + excluded.calls, \
+         estimated_calls = usage_rollups.estimated_calls + excluded.estimated_calls, \
          input_tokens = usage_rollups.input_tokens + excluded.input_tokens, \
          output_tokens = usage_rollups.output_tokens + excluded.output_tokens, \
          cost_micro = usage_rollups.cost_micro + excluded.cost_micro, \
-         credits_micro = usage_rollups.credits_micro + excluded.credits_micro",
-    )
-    .bind(e.workspace_id.as_str())
-    .bind(e.org_id.as_str())
-    .bind(e.at.div_euclid(DAY_MS))
-    .bind(&e.feature)
-    .bind(&e.model)
-    .bind(e.course_id.as_deref().unwrap_or(""))
-    .bind(e.user_id.as_deref().unwrap_or(""))
-    .bind(i64::from(e.estimated))
-    .bind(e.input_tokens)
-    .bind(e.output_tokens)
-    .bind(e.cost.0)
-    .bind(e.credits.0)
-    .execute(conn)
-    .await?;
+         credits_micro = usage_rollups.credits_micro + excluded.credits_micro";
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.workspace_id.as_str())
+            .bind(self.org_id.as_str())
+            .bind(self.day)
+            .bind(self.feature.as_str())
+            .bind(self.model.as_str())
+            .bind(self.course_id.as_str())
+            .bind(self.user_id.as_str())
+            .bind(self.calls)
+            .bind(self.estimated_calls)
+            .bind(self.input_tokens)
+            .bind(self.output_tokens)
+            .bind(self.cost)
+            .bind(self.credits)
+    }
+}
+
+/// Records events and adds them to their rollups (summed per rollup row first, so a statement
+/// never updates one row twice), on the caller's transaction, in multi-row statements.
+pub async fn insert_events(conn: &mut Conn, events: &[UsageEvent]) -> sqlx::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    multi_row::insert(&mut *conn, events).await?;
+    let mut rollups: BTreeMap<(String, i64, &str, &str, &str, &str), RollupRow> = BTreeMap::new();
+    for e in events {
+        let (course, user) = (e.course_id.as_deref().unwrap_or(""), e.user_id.as_deref().unwrap_or(""));
+        let day = e.at.div_euclid(DAY_MS);
+        let r = rollups
+            .entry((e.workspace_id.to_string(), day, e.feature.as_str(), e.model.as_str(), course, user))
+            .or_insert_with(|| RollupRow {
+                workspace_id: e.workspace_id.to_string(),
+                org_id: e.org_id.to_string(),
+                day,
+                feature: e.feature.clone(),
+                model: e.model.clone(),
+                course_id: course.to_owned(),
+                user_id: user.to_owned(),
+                calls: 0,
+                estimated_calls: 0,
+                input_tokens: 0,
+                output_tokens: 0,
+                cost: 0,
+                credits: 0,
+            });
+        r.calls += 1;
+        r.estimated_calls += i64::from(e.estimated);
+        r.input_tokens += e.input_tokens;
+        r.output_tokens += e.output_tokens;
+        r.cost += e.cost.0;
+        r.credits += e.credits.0;
+    }
+    let rows: Vec<RollupRow> = rollups.into_values().collect();
+    multi_row::insert(conn, &rows).await?;
     Ok(())
 }
 
-/// The first outcome of an idempotency key: `(outcome, code)`.
-pub async fn key_outcome(
-    conn: &mut Conn,
-    ws: &WorkspaceId,
-    key: &str,
-) -> sqlx::Result<Option<(String, Option<String>)>> {
-    let row = sqlx::query("SELECT outcome, code FROM usage_keys WHERE workspace_id = $1 AND idempotency_key = $2")
-        .bind(ws.as_str())
-        .bind(key)
-        .fetch_optional(conn)
-        .await?;
-    row.map(|r| Ok((r.try_get("outcome")?, r.try_get("code")?))).transpose()
+/// Records one event and adds it to its rollup.
+pub async fn insert_event(conn: &mut Conn, e: &UsageEvent) -> sqlx::Result<()> {
+    insert_events(conn, std::slice::from_ref(e)).await
 }
 
-pub async fn insert_key(
-    conn: &mut Conn,
-    ws: &WorkspaceId,
-    key: &str,
-    outcome: &str,
-    code: Option<&str>,
-    event_id: Option<&str>,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO usage_keys (workspace_id, idempotency_key, outcome, code, event_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(ws.as_str())
-    .bind(key)
-    .bind(outcome)
-    .bind(code)
-    .bind(event_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
+/// The first outcome of an idempotency key, as stored.
+pub struct KeyRow {
+    workspace_id: String,
+    key: String,
+    outcome: &'static str,
+    code: Option<&'static str>,
+    event_id: Option<String>,
+    created_at: i64,
+}
+
+impl KeyRow {
+    pub fn recorded(ws: &WorkspaceId, key: &str, event_id: &str, now: i64) -> KeyRow {
+        KeyRow {
+            workspace_id: ws.to_string(),
+            key: key.to_owned(),
+            outcome: "recorded",
+            code: None,
+            event_id: Some(event_id.to_owned()),
+            created_at: now,
+        }
+    }
+
+    pub fn refused(ws: &WorkspaceId, key: &str, code: lyceum_domain::Code, now: i64) -> KeyRow {
+        KeyRow {
+            workspace_id: ws.to_string(),
+            key: key.to_owned(),
+            outcome: "refused",
+            code: Some(code.as_str()),
+            event_id: None,
+            created_at: now,
+        }
+    }
+}
+
+impl Row for KeyRow {
+    const TABLE: &'static str = "usage_keys";
+    const COLUMNS: &'static [&'static str] =
+        &["workspace_id", "idempotency_key", "outcome", "code", "event_id", "created_at"];
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.workspace_id.as_str())
+            .bind(self.key.as_str())
+            .bind(self.outcome)
+            .bind(self.code)
+            .bind(self.event_id.as_deref())
+            .bind(self.created_at)
+    }
+}
+
+pub async fn insert_keys(conn: &mut Conn, keys: &[KeyRow]) -> sqlx::Result<()> {
+    if !keys.is_empty() {
+        multi_row::insert(conn, keys).await?;
+    }
+    Ok(())
+}
+
+/// The first outcomes of those of `keys` already used in the workspace.
+pub async fn key_outcomes(conn: &mut Conn, ws: &WorkspaceId, keys: &[&str]) -> sqlx::Result<HashMap<String, String>> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let sql = format!(
+            "SELECT idempotency_key, outcome FROM usage_keys WHERE workspace_id = $1 AND idempotency_key IN ({})",
+            lyceum_sql::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(ws.as_str());
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            found.insert(r.try_get("idempotency_key")?, r.try_get("outcome")?);
+        }
+    }
+    Ok(found)
+}
+
+/// Locks a workspace's ledger row for the rest of the transaction (a batch charging it).
+pub async fn lock_ledger(conn: &mut Conn, ws: &WorkspaceId, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE credit_ledgers SET updated_at = $2 WHERE workspace_id = $1")
+        .bind(ws.as_str())
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //! its key, each charged to the workspace's ledger on its own (a batch is one transaction, but
 //! one refused event does not refuse the others).
 
-use lyceum_domain::credits::{Feature, Micros};
+use std::collections::HashMap;
+
+use lyceum_domain::credits::{Feature, Micros, Price};
 use lyceum_domain::id::{UserId, WorkspaceId};
 use lyceum_domain::{Code, DomainError, Permission};
 use serde_json::json;
@@ -72,8 +74,20 @@ fn refused(key: &str, e: &DomainError) -> Result1 {
     }
 }
 
+/// What one batch looks up once per distinct value: prices by model, membership by user.
+#[derive(Default)]
+struct Lookups {
+    prices: HashMap<String, Result<Price, DomainError>>,
+    members: HashMap<String, bool>,
+}
+
 impl Credits<'_> {
     /// `POST /workspaces/{ws}/usage` (`usage.view`): records each event at most once per key.
+    ///
+    /// One transaction for the batch: the workspace's ledger row is locked first (so the batch
+    /// and any reservation on this workspace never interleave), read once, and every event is
+    /// checked and charged against it in order in memory; then the events, their keys and their
+    /// pre-summed rollups are written in multi-row statements and the ledger once.
     pub async fn ingest(&self, caller: &Caller, ws: &WorkspaceId, events: Vec<NewEvent>) -> Result<Vec<Result1>> {
         if events.is_empty() || events.len() > MAX_BATCH {
             return Err(DomainError::invalid("events", format!("must hold 1 to {MAX_BATCH} events")).into());
@@ -83,27 +97,33 @@ impl Credits<'_> {
         let access = workspace_access(&mut tx, self.cached(), caller, &org, ws).await?;
         access.require_in_workspace(Permission::UsageView)?;
         let now = now_ms();
-        let spent_before = ledger::current(&mut tx, ws, now).await?.used;
+        store::lock_ledger(&mut tx, ws, now).await?;
+        let ledger_row = ledger::current(&mut tx, ws, now).await?;
+        let spent_before = ledger_row.used;
+        let asked: Vec<&str> = events.iter().map(|e| e.idempotency_key.as_str()).filter(|k| valid_key(k)).collect();
+        let mut firsts: HashMap<String, String> = store::key_outcomes(&mut tx, ws, &asked).await?;
+        let mut lookups = Lookups::default();
+        let mut used = ledger_row.used;
         let mut results = Vec::with_capacity(events.len());
-        let mut recorded = 0_u64;
-        let mut credits = Micros::ZERO;
+        let (mut rows, mut keys) = (Vec::new(), Vec::new());
+        let mut charged = Micros::ZERO;
         for e in events {
             let key = e.idempotency_key.clone();
-            if key.is_empty() || key.len() > 200 {
+            if !valid_key(&key) {
                 results.push(refused(&key, &DomainError::invalid("idempotency_key", "must be 1 to 200 characters")));
                 continue;
             }
-            if let Some((first, _code)) = store::key_outcome(&mut tx, ws, &key).await? {
+            if let Some(first) = firsts.get(&key) {
                 results.push(Result1 {
                     idempotency_key: key,
                     outcome: Outcome::Duplicate,
                     code: None,
                     message: None,
-                    first_outcome: Some(first),
+                    first_outcome: Some(first.clone()),
                 });
                 continue;
             }
-            let checked = match self.check_event(&mut tx, &org, ws, &e, now).await {
+            let (price, at, feature) = match self.check_event(&mut tx, &org, ws, &e, now, &mut lookups).await {
                 Ok(checked) => checked,
                 // Malformed events keep no key: the corrected event may use it.
                 Err(ServiceError::Domain(d)) if d.code() == Code::Validation => {
@@ -111,19 +131,22 @@ impl Credits<'_> {
                     continue;
                 }
                 Err(ServiceError::Domain(d)) => {
-                    store::insert_key(&mut tx, ws, &key, "refused", Some(d.code().as_str()), None, now).await?;
+                    keys.push(store::KeyRow::refused(ws, &key, d.code(), now));
+                    firsts.insert(key.clone(), "refused".into());
                     results.push(refused(&key, &d));
                     continue;
                 }
                 Err(other) => return Err(other),
             };
-            let (price, at, feature) = checked;
             let charge = price.charge(e.input_tokens as u64, e.output_tokens as u64, self.settings.credit_value_minor);
-            if let Err(ServiceError::Domain(d)) = ledger::charge_now(&mut tx, ws, charge.credits, now).await {
-                store::insert_key(&mut tx, ws, &key, "refused", Some(d.code().as_str()), None, now).await?;
+            if let Err(d) = ledger::fits(&ledger_row, used, charge.credits) {
+                keys.push(store::KeyRow::refused(ws, &key, d.code(), now));
+                firsts.insert(key.clone(), "refused".into());
                 results.push(refused(&key, &d));
                 continue;
             }
+            used = used + charge.credits;
+            charged = charged + charge.credits;
             let event = UsageEvent {
                 id: crate::kernel::db::new_id(),
                 org_id: org.clone(),
@@ -141,10 +164,9 @@ impl Credits<'_> {
                 estimated: false,
                 reservation_id: None,
             };
-            store::insert_event(&mut tx, &event).await?;
-            store::insert_key(&mut tx, ws, &key, "recorded", None, Some(&event.id), now).await?;
-            recorded += 1;
-            credits = credits + charge.credits;
+            keys.push(store::KeyRow::recorded(ws, &key, &event.id, now));
+            firsts.insert(key.clone(), "recorded".into());
+            rows.push(event);
             results.push(Result1 {
                 idempotency_key: key,
                 outcome: Outcome::Recorded,
@@ -153,6 +175,9 @@ impl Credits<'_> {
                 first_outcome: None,
             });
         }
+        store::insert_events(&mut tx, &rows).await?;
+        store::insert_keys(&mut tx, &keys).await?;
+        store::settle_ledger(&mut tx, ws, Micros::ZERO, charged, now).await?;
         let alerts = ledger::alert(&mut tx, ws, spent_before, &self.settings.base_url, now).await?;
         let entry = Entry {
             org_id: Some(org.to_string()),
@@ -162,8 +187,8 @@ impl Credits<'_> {
             before: None,
             after: Some(json!({
                 "events": results.len(),
-                "recorded": recorded,
-                "credits": credits.to_json(),
+                "recorded": rows.len(),
+                "credits": charged.to_json(),
                 "budget_alerts": alerts,
             })),
         };
@@ -183,7 +208,8 @@ impl Credits<'_> {
         ws: &WorkspaceId,
         e: &NewEvent,
         now: i64,
-    ) -> Result<(lyceum_domain::credits::Price, i64, Feature)> {
+        lookups: &mut Lookups,
+    ) -> Result<(Price, i64, Feature)> {
         let feature = Feature::parse(&e.feature)?;
         for (field, n) in [("input_tokens", e.input_tokens), ("output_tokens", e.output_tokens)] {
             if !(0..=MAX_TOKENS).contains(&n) {
@@ -195,9 +221,16 @@ impl Credits<'_> {
             return Err(DomainError::invalid("at", "must lie at most 35 days in the past and 5 minutes ahead").into());
         }
         if let Some(user) = &e.user_id {
-            let member = match UserId::try_from(user.clone()) {
-                Ok(user) => crate::tenancy::queries::members::workspace_role(tx, ws, &user).await?.is_some(),
-                Err(_) => false,
+            let member = match lookups.members.get(user) {
+                Some(known) => *known,
+                None => {
+                    let member = match UserId::try_from(user.clone()) {
+                        Ok(id) => crate::tenancy::queries::members::workspace_role(tx, ws, &id).await?.is_some(),
+                        Err(_) => false,
+                    };
+                    lookups.members.insert(user.clone(), member);
+                    member
+                }
             };
             if !member {
                 return Err(DomainError::invalid("user_id", "must be a member of the workspace").into());
@@ -208,7 +241,21 @@ impl Credits<'_> {
                 return Err(DomainError::invalid("course_id", "must be a course id").into());
             }
         }
-        let price = models::price_of(tx, org, &e.model).await?;
-        Ok((price, at, feature))
+        if !lookups.prices.contains_key(&e.model) {
+            let price = match models::price_of(tx, org, &e.model).await {
+                Ok(p) => Ok(p),
+                Err(ServiceError::Domain(d)) => Err(d),
+                Err(other) => return Err(other),
+            };
+            lookups.prices.insert(e.model.clone(), price);
+        }
+        match &lookups.prices[&e.model] {
+            Ok(price) => Ok((*price, at, feature)),
+            Err(d) => Err(d.clone().into()),
+        }
     }
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 200
 }
