@@ -76,16 +76,18 @@ impl std::fmt::Display for Micros {
     }
 }
 
+/// Saturating: a sum past the largest amount stays there, so a check against a limit refuses
+/// it instead of wrapping round to a small (or negative) number.
 impl std::ops::Add for Micros {
     type Output = Micros;
     fn add(self, other: Micros) -> Micros {
-        Micros(self.0 + other.0)
+        Micros(self.0.saturating_add(other.0))
     }
 }
 
 impl std::iter::Sum for Micros {
     fn sum<I: Iterator<Item = Micros>>(iter: I) -> Micros {
-        Micros(iter.map(|m| m.0).sum())
+        iter.fold(Micros::ZERO, |a, b| a + b)
     }
 }
 
@@ -276,6 +278,14 @@ mod tests {
         assert_eq!(fit(p, 10, 100, Micros::units(1000), 1), Fit::Whole);
         assert!(matches!(fit(p, 10, 100_000, Micros::units(1), 1), Fit::Lowered(n) if n < 100_000));
         assert_eq!(fit(p, 10, 100, Micros(10), 1), Fit::Refused);
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        assert_eq!(Micros(i64::MAX) + Micros(1), Micros(i64::MAX));
+        let huge = Price { input: Micros(i64::MAX), output: Micros(i64::MAX) };
+        assert_eq!(huge.charge(u64::MAX, u64::MAX, 1).credits, Micros(i64::MAX));
+        assert!(Micros(5) + huge.charge(1_000_000_000, 0, 1).credits > Micros::units(1_000_000));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Model {
     pub enabled: bool,
 }
 
+/// How long the model list waits for the provider's `/v1/models`.
+const PROVIDER_LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The largest price accepted, in minor units per million tokens.
 pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 
@@ -49,8 +52,8 @@ pub(super) async fn price_of(conn: &mut Conn, org: &OrgId, model: &str) -> Resul
 }
 
 impl Credits<'_> {
-    /// The organisation's models: those it priced or disabled, and the instance's default model
-    /// (unpriced until priced).
+    /// The organisation's models: those it priced or disabled, then — unpriced until priced — the
+    /// instance's default model and the models the provider offers (`/v1/models`).
     pub async fn models(&self, caller: &Caller, org: &OrgId) -> Result<Vec<Model>> {
         let mut conn = self.lazy_conn();
         org_access(&mut conn, self.cached(), caller, org).await?;
@@ -60,11 +63,21 @@ impl Credits<'_> {
             .into_iter()
             .map(|m| Model { name: m.name, price: m.price, enabled: m.enabled })
             .collect();
+        // The provider's own list, when it answers quickly (outside any transaction).
+        let mut offered: Vec<String> = Vec::new();
+        if let Some(client) = &self.ai {
+            match tokio::time::timeout(PROVIDER_LIST_TIMEOUT, client.models()).await {
+                Ok(Ok(names)) => offered = names,
+                Ok(Err(error)) => tracing::info!(%error, "the AI provider's model list is unavailable"),
+                Err(_) => tracing::info!("the AI provider's model list took too long"),
+            }
+        }
         let configured = self
             .settings
             .ai_default_model
             .iter()
-            .chain(self.ai.iter().filter_map(|c| c.config().default_model.as_ref()));
+            .chain(self.ai.iter().filter_map(|c| c.config().default_model.as_ref()))
+            .chain(offered.iter());
         for name in configured {
             if !models.iter().any(|m| &m.name == name) {
                 models.push(Model { name: name.clone(), price: None, enabled: true });

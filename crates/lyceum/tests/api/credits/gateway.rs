@@ -254,3 +254,21 @@ async fn a_stream_the_provider_refuses_is_ai_unavailable_and_charges_nothing() {
     let c = credits(&owner).await;
     assert_eq!((c["used"].clone(), c["reserved"].clone()), (json!(0), json!(0)), "{c}");
 }
+
+#[tokio::test]
+async fn the_model_list_has_each_priced_configured_or_offered_model_once_unpriced_until_priced() {
+    let provider = TestProvider::start().await;
+    provider.set_models(&["test-model", "local-7b"]);
+    let app = app_with(&provider).await;
+    let owner = workspace(&app, 100).await;
+    let r = owner.client.get(&format!("/api/v1/orgs/{}/models", owner.org)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let items = r.json["items"].as_array().unwrap();
+    let find = |name: &str| items.iter().find(|m| m["name"] == name).cloned();
+    assert_eq!(find("test-model").unwrap()["priced"], true, "priced once, listed once: {items:?}");
+    assert_eq!(items.iter().filter(|m| m["name"] == "test-model").count(), 1);
+    let paths: Vec<String> = provider.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(find("local-7b").is_some(), "offered by the provider: {items:?}, provider saw {paths:?}");
+    assert_eq!(find("local-7b").unwrap()["priced"], false, "not priced yet");
+    assert_eq!(find("local-7b").unwrap()["input_price_per_mtok"], json!(null));
+}
