@@ -459,7 +459,8 @@ fn spend_answer(r: Report, as_csv: bool, currency: &str, org: bool) -> Response 
 
 /// The workspace's AI spend for a window (`usage.view`); `format=csv` answers the events.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/ai-spend", tag = "credits", params(("ws" = String, Path), SpendQuery),
-    responses((status = 200, body = Spend, description = "the report, or with `format=csv` one row per usage event"),
+    responses((status = 200, description = "the report, or with `format=csv` one row per usage event",
+        content((Spend = "application/json"), (String = "text/csv"))),
     AuthErrors, NotFound, QueryErrors))]
 pub async fn workspace_spend(
     State(state): State<AppState>,
@@ -474,7 +475,8 @@ pub async fn workspace_spend(
 
 /// The organisation's AI spend across its workspaces (organisation owners).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/ai-spend", tag = "credits", params(("org" = String, Path), SpendQuery),
-    responses((status = 200, body = Spend, description = "the report, or with `format=csv` one row per usage event"),
+    responses((status = 200, description = "the report, or with `format=csv` one row per usage event",
+        content((Spend = "application/json"), (String = "text/csv"))),
     AuthErrors, NotFound, QueryErrors))]
 pub async fn org_spend(
     State(state): State<AppState>,
