@@ -76,9 +76,10 @@ impl Drop for Held<'_> {
         if let Some(r) = self.reservation.take() {
             let pool = self.credits.pool.clone();
             let backend = self.credits.backend;
-            // A dropped future cannot wait: release in the background; the start-up repair
-            // releases it should this process die first.
-            tokio::spawn(async move {
+            // A dropped future cannot wait: release in the background; the repair releases it
+            // should this process die first (or no runtime be left to run it).
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+            runtime.spawn(async move {
                 if let Err(error) = release(&pool, backend, &r).await {
                     tracing::warn!(%error, reservation = %r.id, "releasing a credit reservation failed; it will expire");
                 }
@@ -365,8 +366,10 @@ impl AiStream {
 impl Drop for AiStream {
     fn drop(&mut self) {
         if let Some(open) = self.open.take() {
-            // The client went away: the provider call stops with `inner`; settle what it made.
-            tokio::spawn(async move {
+            // The client went away: the provider call stops with `inner`; settle what it made
+            // (or, with no runtime left, let the repair release the reservation).
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+            runtime.spawn(async move {
                 if let Err(error) = open.settle_partial().await {
                     tracing::warn!(%error, "settling a cut-short AI stream failed; its reservation will expire");
                 }
