@@ -115,14 +115,17 @@ pub struct Charge {
 
 /// Rounds `n / d` up (both positive).
 fn div_ceil(n: i128, d: i128) -> i128 {
-    (n + d - 1) / d
+    n / d + i128::from(n % d != 0)
 }
 
 impl Price {
     /// The exact cost of `input` and `output` tokens, and its credits at `credit_value_minor`
     /// minor units per credit; what lies below a millionth rounds up.
     pub fn charge(self, input: u64, output: u64, credit_value_minor: i64) -> Charge {
-        let scaled = input as i128 * self.input.0 as i128 + output as i128 * self.output.0 as i128;
+        // Saturating: an absurd product stays the largest amount, which no limit admits.
+        let scaled = (input as i128)
+            .saturating_mul(self.input.0 as i128)
+            .saturating_add((output as i128).saturating_mul(self.output.0 as i128));
         let cost = div_ceil(scaled, 1_000_000);
         let credits = div_ceil(cost, credit_value_minor.max(1) as i128);
         Charge { cost: Micros(clamp(cost)), credits: Micros(clamp(credits)) }
@@ -139,8 +142,10 @@ impl Price {
             return Some(u64::MAX);
         }
         // credits(out) = ceil(ceil((in·pi + out·po) / 1e6) / v) ≤ available ⇔ in·pi + out·po ≤ available·v·1e6
-        let budget =
-            available.0 as i128 * credit_value_minor.max(1) as i128 * 1_000_000 - input as i128 * self.input.0 as i128;
+        let budget = (available.0 as i128)
+            .saturating_mul(credit_value_minor.max(1) as i128)
+            .saturating_mul(1_000_000)
+            .saturating_sub((input as i128).saturating_mul(self.input.0 as i128));
         let out = budget / self.output.0 as i128;
         Some(out.clamp(0, u64::MAX as i128) as u64)
     }
