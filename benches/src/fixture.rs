@@ -80,7 +80,7 @@ pub async fn write(lyceum: &Lyceum, population: &Population) -> anyhow::Result<(
             org_id: OrgId::from_uuid(*org),
             name: "Bench".into(),
             credit_limit: 0,
-            credits_used: 0,
+            credits_used: Default::default(),
             created_at: now,
         };
         orgs::insert_workspace(&mut tx, &row).await?;
