@@ -16,12 +16,22 @@ pub enum Permission {
     ContentView,
     ContentViewAssigned,
     ContentCreate,
+    ContentPublish,
+    TagsManage,
     MembersView,
     MembersInvite,
     MembersManage,
+    GroupsManage,
+    GroupsDelete,
+    AssignmentsView,
+    AssignmentsManage,
+    SimulationsLaunch,
     ReviewsGrade,
+    MarketplacePublish,
+    MarketplaceAcquire,
     SettingsManage,
     UsageView,
+    BillingView,
     AuditView,
     WorkspacesCreate,
     CreditsAllocate,
@@ -36,12 +46,22 @@ const CATALOGUE: &[(Permission, &str)] = &[
     (Permission::ContentView, "content.view"),
     (Permission::ContentViewAssigned, "content.view_assigned"),
     (Permission::ContentCreate, "content.create"),
+    (Permission::ContentPublish, "content.publish"),
+    (Permission::TagsManage, "tags.manage"),
     (Permission::MembersView, "members.view"),
     (Permission::MembersInvite, "members.invite"),
     (Permission::MembersManage, "members.manage"),
+    (Permission::GroupsManage, "groups.manage"),
+    (Permission::GroupsDelete, "groups.delete"),
+    (Permission::AssignmentsView, "assignments.view"),
+    (Permission::AssignmentsManage, "assignments.manage"),
+    (Permission::SimulationsLaunch, "simulations.launch"),
     (Permission::ReviewsGrade, "reviews.grade"),
+    (Permission::MarketplacePublish, "marketplace.publish"),
+    (Permission::MarketplaceAcquire, "marketplace.acquire"),
     (Permission::SettingsManage, "settings.manage"),
     (Permission::UsageView, "usage.view"),
+    (Permission::BillingView, "billing.view"),
     (Permission::AuditView, "audit.view"),
     (Permission::WorkspacesCreate, "workspaces.create"),
     (Permission::CreditsAllocate, "credits.allocate"),
@@ -120,6 +140,11 @@ impl PermissionSet {
         PermissionSet(self.0 & other.0)
     }
 
+    /// The permissions of `self` that are not in `other`.
+    pub fn minus(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & !other.0)
+    }
+
     /// The permissions, in catalogue order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
         Permission::all().filter(move |p| self.contains(*p))
@@ -137,14 +162,34 @@ pub fn org_only_permissions() -> PermissionSet {
     PermissionSet::of(&[WorkspacesCreate, CreditsAllocate, BillingManage, ApiKeysManage, OrgManage])
 }
 
+/// What an author holds: an organisation editor in every workspace, a trainer in theirs
+/// (PRODUCT.md §2 gives the two columns the same ticks).
+fn author() -> PermissionSet {
+    use Permission::*;
+    PermissionSet::of(&[
+        WorkspaceView,
+        ContentView,
+        ContentCreate,
+        ContentPublish,
+        TagsManage,
+        MembersView,
+        GroupsManage,
+        AssignmentsView,
+        AssignmentsManage,
+        SimulationsLaunch,
+        MarketplacePublish,
+        MarketplaceAcquire,
+    ])
+}
+
 impl OrgRole {
     /// The permissions this organisation role grants, in every workspace of the organisation.
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
         match self {
             OrgRole::Guest => PermissionSet::EMPTY,
-            OrgRole::Viewer => PermissionSet::of(&[WorkspaceView, ContentView, MembersView]),
-            OrgRole::Editor => PermissionSet::of(&[WorkspaceView, ContentView, ContentCreate, MembersView]),
+            OrgRole::Viewer => PermissionSet::of(&[WorkspaceView, ContentView, MembersView, AssignmentsView]),
+            OrgRole::Editor => author(),
             OrgRole::Owner => PermissionSet::all(),
         }
     }
@@ -155,24 +200,22 @@ impl WorkspaceRole {
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
         match self {
-            WorkspaceRole::Owner => PermissionSet::of(&[
+            // Every permission of a workspace, none of the organisation-only row.
+            WorkspaceRole::Owner => PermissionSet::all().minus(org_only_permissions()),
+            WorkspaceRole::Trainer => author(),
+            WorkspaceRole::Reviewer => {
+                PermissionSet::of(&[WorkspaceView, ContentView, MembersView, AssignmentsView, ReviewsGrade])
+            }
+            WorkspaceRole::Learner => PermissionSet::of(&[WorkspaceView, ContentViewAssigned, SimulationsLaunch]),
+            WorkspaceRole::Editor => PermissionSet::of(&[
                 WorkspaceView,
                 ContentView,
                 ContentCreate,
-                MembersView,
-                MembersInvite,
-                MembersManage,
-                ReviewsGrade,
-                SettingsManage,
-                UsageView,
-                AuditView,
+                ContentPublish,
+                TagsManage,
+                SimulationsLaunch,
+                MarketplacePublish,
             ]),
-            WorkspaceRole::Trainer => {
-                PermissionSet::of(&[WorkspaceView, ContentView, ContentCreate, MembersView, ReviewsGrade])
-            }
-            WorkspaceRole::Reviewer => PermissionSet::of(&[WorkspaceView, ContentView, MembersView, ReviewsGrade]),
-            WorkspaceRole::Learner => PermissionSet::of(&[WorkspaceView, ContentViewAssigned]),
-            WorkspaceRole::Editor => PermissionSet::of(&[WorkspaceView, ContentView, ContentCreate]),
             WorkspaceRole::Viewer => PermissionSet::of(&[WorkspaceView, ContentView]),
         }
     }
@@ -305,16 +348,26 @@ mod tests {
     fn the_table_of_product_md_holds() {
         // (permission, org viewer, org editor, ws owner, trainer, reviewer, learner, ws editor, ws viewer)
         let table: &[(Permission, [bool; 8])] = &[
-            (WorkspaceView, [true, true, true, true, true, true, true, true]),
+            (WorkspaceView, [true; 8]),
             (ContentView, [true, true, true, true, true, false, true, true]),
-            (ContentViewAssigned, [true, true, true, true, true, true, true, true]),
+            (ContentViewAssigned, [true; 8]),
             (ContentCreate, [false, true, true, true, false, false, true, false]),
+            (ContentPublish, [false, true, true, true, false, false, true, false]),
+            (TagsManage, [false, true, true, true, false, false, true, false]),
             (MembersView, [true, true, true, true, true, false, false, false]),
             (MembersInvite, [false, false, true, false, false, false, false, false]),
             (MembersManage, [false, false, true, false, false, false, false, false]),
-            (ReviewsGrade, [false, false, true, true, true, false, false, false]),
+            (GroupsManage, [false, true, true, true, false, false, false, false]),
+            (GroupsDelete, [false, false, true, false, false, false, false, false]),
+            (AssignmentsView, [true, true, true, true, true, false, false, false]),
+            (AssignmentsManage, [false, true, true, true, false, false, false, false]),
+            (SimulationsLaunch, [false, true, true, true, false, true, true, false]),
+            (ReviewsGrade, [false, false, true, false, true, false, false, false]),
+            (MarketplacePublish, [false, true, true, true, false, false, true, false]),
+            (MarketplaceAcquire, [false, true, true, true, false, false, false, false]),
             (SettingsManage, [false, false, true, false, false, false, false, false]),
             (UsageView, [false, false, true, false, false, false, false, false]),
+            (BillingView, [false, false, true, false, false, false, false, false]),
             (AuditView, [false, false, true, false, false, false, false, false]),
             (WorkspacesCreate, [false; 8]),
             (CreditsAllocate, [false; 8]),
@@ -340,6 +393,8 @@ mod tests {
             assert!(OrgRole::Owner.permissions().contains(*p));
             assert!(!OrgRole::Guest.permissions().contains(*p));
         }
+        // Every permission of the catalogue has its row.
+        assert_eq!(table.iter().map(|(p, _)| *p).collect::<Vec<_>>(), Permission::all().collect::<Vec<_>>());
     }
 
     #[test]
@@ -360,6 +415,7 @@ mod tests {
         let a = Access::Person(g);
         assert!(a.may_in_workspace(ContentCreate));
         assert!(a.may_in_workspace(ReviewsGrade));
+        assert!(a.may_in_workspace(GroupsManage));
         assert!(!a.may_in_workspace(MembersInvite));
         assert_eq!(g.roles_granting(ContentView, true), vec!["org:editor", "workspace:reviewer"]);
     }

@@ -145,13 +145,8 @@ mod tests {
         let trainer = person(OrgRole::Guest, Some(WorkspaceRole::Trainer));
         assert_eq!(
             assignable_workspace_roles(trainer.workspace_permissions()),
-            vec![
-                WorkspaceRole::Trainer,
-                WorkspaceRole::Reviewer,
-                WorkspaceRole::Learner,
-                WorkspaceRole::Editor,
-                WorkspaceRole::Viewer
-            ]
+            // Not a reviewer: a trainer never holds `reviews.grade`, so it cannot grant it.
+            vec![WorkspaceRole::Trainer, WorkspaceRole::Learner, WorkspaceRole::Editor, WorkspaceRole::Viewer]
         );
         assert_eq!(assignable_workspace_roles(PermissionSet::EMPTY), vec![]);
     }

@@ -7,20 +7,43 @@ use serde_json::json;
 
 use lyceum_test_support::{Client, Owner, Resp, TestApp};
 
-const LEARNER: &[&str] = &["workspace.view", "content.view_assigned"];
-const TRAINER: &[&str] =
-    &["workspace.view", "content.view", "content.view_assigned", "content.create", "members.view", "reviews.grade"];
+const LEARNER: &[&str] = &["workspace.view", "content.view_assigned", "simulations.launch"];
+const TRAINER: &[&str] = &[
+    "workspace.view",
+    "content.view",
+    "content.view_assigned",
+    "content.create",
+    "content.publish",
+    "tags.manage",
+    "members.view",
+    "groups.manage",
+    "assignments.view",
+    "assignments.manage",
+    "simulations.launch",
+    "marketplace.publish",
+    "marketplace.acquire",
+];
 const WS_OWNER: &[&str] = &[
     "workspace.view",
     "content.view",
     "content.view_assigned",
     "content.create",
+    "content.publish",
+    "tags.manage",
     "members.view",
     "members.invite",
     "members.manage",
+    "groups.manage",
+    "groups.delete",
+    "assignments.view",
+    "assignments.manage",
+    "simulations.launch",
     "reviews.grade",
+    "marketplace.publish",
+    "marketplace.acquire",
     "settings.manage",
     "usage.view",
+    "billing.view",
     "audit.view",
 ];
 const EVERYTHING: &[&str] = &[
@@ -28,12 +51,22 @@ const EVERYTHING: &[&str] = &[
     "content.view",
     "content.view_assigned",
     "content.create",
+    "content.publish",
+    "tags.manage",
     "members.view",
     "members.invite",
     "members.manage",
+    "groups.manage",
+    "groups.delete",
+    "assignments.view",
+    "assignments.manage",
+    "simulations.launch",
     "reviews.grade",
+    "marketplace.publish",
+    "marketplace.acquire",
     "settings.manage",
     "usage.view",
+    "billing.view",
     "audit.view",
     "workspaces.create",
     "credits.allocate",
@@ -143,7 +176,10 @@ async fn an_org_viewer_holds_the_org_roles_permissions_in_every_workspace() {
     let (app, o) = TestApp::init().with_owner("own@example.com", "pro", 10, 0).await;
     let (viewer, _) = org_member(&app, &o, "viewer@example.com", "viewer").await;
     let r = viewer.get(&format!("/api/v1/workspaces/{}/permissions", o.ws)).await;
-    assert_eq!(perms(&r), sorted(&["workspace.view", "content.view", "content.view_assigned", "members.view"]));
+    assert_eq!(
+        perms(&r),
+        sorted(&["workspace.view", "content.view", "content.view_assigned", "members.view", "assignments.view"])
+    );
     assert_eq!(roles(&r), (Some("viewer"), None));
 }
 

@@ -510,8 +510,14 @@ async fn a_trainer_cannot_change_roles() {
     let (trainer, _) = ws_member(&app, &o, &o.ws, "tom@example.com", "trainer").await;
     let (_, leo) = ws_member(&app, &o, &o.ws, "leo@example.com", "learner").await;
     // Roles within the trainer's own permissions: refused for lack of `members.manage`; the
-    // owner role grants more than a trainer holds: an escalation.
-    for (role, code) in [("viewer", "forbidden"), ("reviewer", "forbidden"), ("owner", "role_escalation")] {
+    // owner and reviewer roles grant more than a trainer holds (`members.manage`,
+    // `reviews.grade`): an escalation.
+    for (role, code) in [
+        ("viewer", "forbidden"),
+        ("editor", "forbidden"),
+        ("reviewer", "role_escalation"),
+        ("owner", "role_escalation"),
+    ] {
         trainer
             .patch(&format!("/api/v1/workspaces/{}/members/{leo}", o.ws), json!({"role": role}))
             .await
