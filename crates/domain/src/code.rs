@@ -123,6 +123,10 @@ impl DomainError {
             DomainError::ModelUnpriced(_) => Code::ModelUnpriced,
             DomainError::Conflict(_) => Code::Conflict,
             DomainError::InvalidToken(_) => Code::InvalidToken,
+            DomainError::Stale { .. } => Code::Stale,
+            DomainError::NotPublished(_) => Code::NotPublished,
+            DomainError::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
+            DomainError::PayloadTooLarge(_) => Code::PayloadTooLarge,
             DomainError::Validation { .. } => Code::Validation,
         }
     }
@@ -174,6 +178,10 @@ mod tests {
             (DomainError::CreditPoolExceeded(String::new()), Code::CreditPoolExceeded, 409),
             (DomainError::Conflict(String::new()), Code::Conflict, 409),
             (DomainError::InvalidToken(String::new()), Code::InvalidToken, 410),
+            (DomainError::Stale { sent: 1, current: 2 }, Code::Stale, 409),
+            (DomainError::NotPublished(String::new()), Code::NotPublished, 409),
+            (DomainError::UnsupportedMediaType(String::new()), Code::UnsupportedMediaType, 415),
+            (DomainError::PayloadTooLarge(String::new()), Code::PayloadTooLarge, 413),
             (DomainError::invalid("email", "is malformed"), Code::Validation, 422),
         ];
         for (e, code, status) in cases {

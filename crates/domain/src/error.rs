@@ -29,6 +29,17 @@ pub enum DomainError {
     Conflict(String),
     #[error("{0}")]
     InvalidToken(String),
+    /// A save based on revision `sent` while the current one is `current`.
+    #[error(
+        "this draft changed since revision {sent}: it is at revision {current}; reload it and apply your edits again"
+    )]
+    Stale { sent: i64, current: i64 },
+    #[error("{0}")]
+    NotPublished(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("invalid {field}: {message}")]
     Validation { field: String, message: String },
 }

@@ -153,6 +153,18 @@ typed_ids! {
     CourseId;
     /// One published, immutable version of a course.
     CourseVersionId;
+    /// A module (chapter) of a course's draft or version.
+    ModuleId;
+    /// A block of a module: a slide, media, quiz or simulation.
+    BlockId;
+    /// A criterion of a course's rubric.
+    CriterionId;
+    /// A course template of one workspace.
+    TemplateId;
+    /// A tag of a workspace's taxonomy.
+    TagId;
+    /// An uploaded image, audio or video file of one workspace.
+    MediaId;
     /// A group (cohort) of workspace members.
     GroupId;
     /// A learner's assignment of a course or learning path.

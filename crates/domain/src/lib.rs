@@ -8,6 +8,7 @@ pub mod email;
 pub mod error;
 pub mod id;
 pub mod invitation;
+pub mod learning;
 pub mod lifecycle;
 mod named;
 pub mod permission;
