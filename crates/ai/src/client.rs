@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::error::UnavailableKind;
 use crate::retry::{backoff, retry_after, MAX_RETRY_AFTER};
-use crate::wire::{self, ChatBody, ModelsWire, SpeechBody, StreamOptions};
+use crate::wire::{self, ChatBody, ModelsWire, ResponseFormat, SpeechBody, StreamOptions};
 use crate::{AiError, ChatRequest, Completion, CompletionStream, Config};
 
 /// A client of one OpenAI-compatible provider. Cheap to clone: clones share the connection
@@ -199,6 +199,7 @@ fn chat_body<'a>(request: &'a ChatRequest, model: &'a str, stream: bool) -> Chat
         temperature: request.temperature,
         stream,
         stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        response_format: request.json.then_some(ResponseFormat { kind: "json_object" }),
     }
 }
 

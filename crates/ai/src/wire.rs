@@ -50,6 +50,9 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub max_tokens: u32,
     pub temperature: Option<f32>,
+    /// Ask for a JSON object (`response_format: {"type": "json_object"}`): structured output,
+    /// which the caller still parses leniently (not every server honours it).
+    pub json: bool,
 }
 
 /// Tokens of one call.
@@ -91,6 +94,14 @@ pub(crate) struct ChatBody<'a> {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ResponseFormat {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -382,10 +393,14 @@ mod tests {
             temperature: None,
             stream: false,
             stream_options: None,
+            response_format: None,
         };
         let json = serde_json::to_value(&body).expect("serialises");
         assert_eq!(json["max_tokens"], 64);
         assert_eq!(json["messages"][0]["role"], "user");
         assert!(json.get("temperature").is_none());
+        assert!(json.get("response_format").is_none());
+        let body = ChatBody { response_format: Some(ResponseFormat { kind: "json_object" }), ..body };
+        assert_eq!(serde_json::to_value(&body).expect("serialises")["response_format"]["type"], "json_object");
     }
 }

@@ -26,6 +26,7 @@ fn request(text: &str, max_tokens: u32) -> ChatRequest {
         messages: vec![Message::new(Role::System, "You are a patient customer."), Message::new(Role::User, text)],
         max_tokens,
         temperature: Some(0.2),
+        json: false,
     }
 }
 

@@ -27,6 +27,7 @@ fn request() -> ChatRequest {
         ],
         max_tokens: 16,
         temperature: Some(0.0),
+        json: false,
     }
 }
 
