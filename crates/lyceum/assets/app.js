@@ -42,8 +42,60 @@
   document.addEventListener("click", function (e) {
     if (!e.target || !e.target.id) { return; }
     var dlg = document.getElementById("confirm-dialog");
+    if (e.target.id === "confirm-yes" && pendingForm) { var f = pendingForm; pendingForm = null; dlg.close(); f.setAttribute("data-confirmed", ""); f.requestSubmit(); return; }
     if (e.target.id === "confirm-yes" && pending) { var p = pending; pending = null; dlg.close(); p.issueRequest(true); }
-    if (e.target.id === "confirm-no") { pending = null; dlg.close(); }
+    if (e.target.id === "confirm-no") { pending = null; pendingForm = null; dlg.close(); }
+  });
+
+  // The same for a plain form with data-confirm (no htmx): it submits once confirmed.
+  var pendingForm = null;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var text = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (!text || form.hasAttribute("data-confirmed")) { return; }
+    e.preventDefault();
+    pendingForm = form;
+    var dlg = document.getElementById("confirm-dialog");
+    $("#confirm-text", dlg).textContent = text;
+    $("#confirm-yes", dlg).textContent = form.getAttribute("data-confirm-action") || "Remove";
+    dlg.showModal();
+    $("#confirm-no", dlg).focus();
+  });
+
+  // Course import: the file goes to the JSON API (same origin, the session cookie); the new
+  // course's editor opens, or the refusal is shown in the dialog.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || form.id !== "import-form") { return; }
+    e.preventDefault();
+    var error = $("#import-error", form);
+    var button = $("#import-submit", form);
+    error.hidden = true;
+    button.disabled = true;
+    button.textContent = "Importing…";
+    fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return { status: r.status, json: j }; }); })
+      .then(function (res) {
+        if (res.status === 201) {
+          window.location.assign("/w/" + form.getAttribute("data-ws") + "/courses/" + res.json.id);
+          return;
+        }
+        error.textContent = (res.json && res.json.detail) || "The file could not be imported.";
+        error.hidden = false;
+        button.disabled = false;
+        button.textContent = "Import";
+      })
+      .catch(function () {
+        error.textContent = "The server could not be reached.";
+        error.hidden = false;
+        button.disabled = false;
+        button.textContent = "Import";
+      });
+  });
+
+  // A dialog whose form came back with errors opens again on load.
+  document.addEventListener("DOMContentLoaded", function () {
+    $all("dialog[data-open-on-load]").forEach(function (d) { if (!d.open) { d.showModal(); } });
   });
 
   // Row selection: "Remove (N)" shows the count and appears only when something is selected.

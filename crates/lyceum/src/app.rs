@@ -53,6 +53,7 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
                 0 => crate::credits::ledger::reservation_ttl_ms(args.ai_timeout_s),
                 s => s as i64 * 1000,
             },
+            max_upload_bytes: args.max_upload_bytes,
         },
         limits: Limits {
             login_per_account: Limiter::per_minute(args.login_rate_per_account),
@@ -63,6 +64,8 @@ pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
         mail_wakeup: mailer.notifier(),
         caches: crate::kernel::caches::Caches::new(args.member_directory_capacity),
         ai: args.ai_client().context("configuring the AI provider")?,
+        objects: crate::kernel::objects::Objects::open(args.object_store_url.as_deref(), &args.store.data_dir)
+            .context("opening the object store")?,
     };
     // A crash between reserve and settle leaves reservations behind: release them now.
     let repaired = lyceum.credits().repair().await.context("repairing credit reservations")?;

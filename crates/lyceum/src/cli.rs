@@ -149,6 +149,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 messages: vec![lyceum_ai::Message::new(lyceum_ai::Role::User, prompt)],
                 max_tokens,
                 temperature: None,
+                json: false,
                 course_id: None,
                 user_id: None,
                 attempt_id: None,

@@ -100,6 +100,13 @@ pub struct ServeArgs {
     /// died between reserve and settle); 0 derives it from the AI timeout (3× it + 30 s).
     #[arg(long, env = "LYCEUM_CREDIT_RESERVATION_TTL_S", default_value_t = 0)]
     pub credit_reservation_ttl_s: u64,
+    /// Where media are stored: `s3://bucket[/prefix]` (credentials from the usual `AWS_*`
+    /// variables) or `file:///path`; default a `media` directory in the data dir.
+    #[arg(long, env = "LYCEUM_OBJECT_STORE_URL")]
+    pub object_store_url: Option<String>,
+    /// The largest upload (media, course imports) accepted, in bytes.
+    #[arg(long, env = "LYCEUM_MAX_UPLOAD_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
     /// The instance currency (ISO 4217) prices and costs are in.
     #[arg(long, env = "LYCEUM_CURRENCY", default_value = "USD")]
     pub currency: String,

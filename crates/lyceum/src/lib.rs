@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod dataset;
 pub mod demo;
 pub mod kernel;
+pub mod learning;
 pub mod logging;
 pub mod routes;
 pub mod security;

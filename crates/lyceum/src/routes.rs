@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::web::openapi::ApiDoc;
 use crate::web::{self, system, ui, AppState};
-use crate::{accounts, audit, credits, dashboard, tenancy};
+use crate::{accounts, audit, credits, dashboard, learning, tenancy};
 
 /// The API routes and their OpenAPI document, from the same handler list.
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -21,6 +21,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = tenancy::api::routes(router);
     let router = audit::api::routes(router);
     let router = credits::api::routes(router);
+    let router = learning::api::routes(router);
     router.split_for_parts()
 }
 
@@ -31,6 +32,7 @@ pub fn page_router() -> Router<AppState> {
         .merge(tenancy::pages::routes())
         .merge(audit::pages::routes())
         .merge(credits::pages::routes())
+        .merge(learning::pages::routes())
         .merge(dashboard::pages::routes())
         .route("/assets/{file}", get(ui::assets::serve))
         .route_layer(middleware::from_fn(ui::refuse_nul_in_url))

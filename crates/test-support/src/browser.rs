@@ -200,6 +200,31 @@ impl Browser {
         el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Drags the element `from` with the mouse (pointer down, a move in steps, pointer up) onto
+    /// `to`, ending `dy` pixels below its centre (negative: above).
+    pub async fn drag(&self, from: &str, to: &str, dy: f64) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let a = self.find(from).await;
+        let b = self.find(to).await;
+        let mouse = MouseActions::new("mouse".to_owned())
+            .then(PointerAction::MoveToElement { element: a, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::MoveToElement {
+                element: b.clone(),
+                duration: Some(Duration::from_millis(150)),
+                x: 0.0,
+                y: dy / 2.0,
+            })
+            .then(PointerAction::MoveToElement {
+                element: b,
+                duration: Some(Duration::from_millis(150)),
+                x: 0.0,
+                y: dy,
+            })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.c().perform_actions(mouse).await.unwrap_or_else(|e| panic!("drag {from} to {to}: {e}"));
+    }
+
     /// Picks the option with `value` in the select `css`.
     pub async fn select(&self, css: &str, value: &str) {
         self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));

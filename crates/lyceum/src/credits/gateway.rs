@@ -39,6 +39,8 @@ pub struct AiCall {
     pub messages: Vec<Message>,
     pub max_tokens: u32,
     pub temperature: Option<f32>,
+    /// Ask for a JSON object (structured output).
+    pub json: bool,
     pub course_id: Option<String>,
     pub user_id: Option<UserId>,
     pub attempt_id: Option<String>,
@@ -162,6 +164,7 @@ impl Credits<'_> {
             messages: call.messages.clone(),
             max_tokens,
             temperature: call.temperature,
+            json: call.json,
         };
         Ok(Prepared { client, org, model, request, reservation })
     }

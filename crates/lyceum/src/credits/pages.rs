@@ -212,6 +212,12 @@ async fn page(state: &AppState, viewer: &Viewer, of: Of<'_>, q: CostQuery) -> Re
     };
     let names =
         lyceum.orgs().list_workspaces(&viewer.caller, shell.org_id.as_ref().ok_or(DomainError::NotFound)?).await?;
+    // Courses by title (the report keys them by id; a purged course keeps its id).
+    let org_id = shell.org_id.clone().ok_or(DomainError::NotFound)?;
+    let titles = {
+        let mut conn = lyceum.pool.acquire().await.map_err(ServiceError::Database)?;
+        crate::learning::queries::course_titles(&mut conn, &org_id).await?
+    };
     let total = report.kpis.cost;
     let bars = bars(&report.daily);
     Ok(CostPage {
@@ -233,7 +239,9 @@ async fn page(state: &AppState, viewer: &Viewer, of: Of<'_>, q: CostQuery) -> Re
         bars,
         by_feature: rows(&report.by_feature, total, |k| k.replace('_', " ")),
         by_model: rows(&report.by_model, total, str::to_owned),
-        by_course: rows(&report.by_course, total, str::to_owned),
+        by_course: rows(&report.by_course, total, |k| {
+            titles.iter().find(|(id, _)| id == k).map_or_else(|| k.to_owned(), |(_, t)| t.clone())
+        }),
         by_user: rows(&report.by_user, total, |k| {
             people.iter().find(|(id, _)| id == k).map_or_else(|| k.to_owned(), |(_, name)| name.clone())
         }),

@@ -42,6 +42,16 @@ pub enum Action {
     ModelPriced,
     OrgCreated,
     UsageIngested,
+    CourseCreated,
+    CourseDraftSaved,
+    CoursePublished,
+    CourseDuplicated,
+    CourseImported,
+    CourseTrashed,
+    CourseRestored,
+    CoursePurged,
+    TemplateCreated,
+    MediaUploaded,
     UserSignedUp,
     UserUpdated,
     WorkspaceCreated,
@@ -83,6 +93,41 @@ pub const ACTIONS: &[(Action, &str, &str, &str)] = &[
     (Action::ModelPriced, "model.priced", "model", "A model's price (or whether it is enabled) was set."),
     (Action::OrgCreated, "org.created", "organization", "An organisation was created (with its first workspace)."),
     (Action::UsageIngested, "usage.ingested", "workspace", "A batch of usage reported by an integration was recorded."),
+    (
+        Action::CourseCreated,
+        "course.created",
+        "course",
+        "A course was created (from scratch, a template or by AI generation).",
+    ),
+    (
+        Action::CourseDraftSaved,
+        "course.draft_saved",
+        "course",
+        "A course's draft was saved (title, tags, modules, settings, rubric).",
+    ),
+    (Action::CoursePublished, "course.published", "course", "A course's draft was published as its next version."),
+    (
+        Action::CourseDuplicated,
+        "course.duplicated",
+        "course",
+        "A course was copied into a new draft (the target is the copy).",
+    ),
+    (
+        Action::CourseImported,
+        "course.imported",
+        "course",
+        "A course was created from an imported Markdown, PDF, PowerPoint or Word file.",
+    ),
+    (Action::CourseTrashed, "course.trashed", "course", "A course was moved to the trash."),
+    (Action::CourseRestored, "course.restored", "course", "A course was restored from the trash."),
+    (Action::CoursePurged, "course.purged", "course", "A trashed course was purged after the workspace's retention."),
+    (
+        Action::TemplateCreated,
+        "template.created",
+        "template",
+        "A course template was saved (from a course, or regenerated for an audience).",
+    ),
+    (Action::MediaUploaded, "media.uploaded", "media", "An image, audio or video file was uploaded."),
     (Action::UserSignedUp, "user.signed_up", "user", "An account was created."),
     (Action::UserUpdated, "user.updated", "user", "A person changed their profile, email or password."),
     (Action::WorkspaceCreated, "workspace.created", "workspace", "A workspace was created."),
@@ -283,13 +328,25 @@ mod tests {
             BudgetSet,
             ModelPriced,
             UsageIngested,
+            CourseCreated,
+            CourseDraftSaved,
+            CoursePublished,
+            CourseDuplicated,
+            CourseImported,
+            CourseTrashed,
+            CourseRestored,
+            CoursePurged,
+            TemplateCreated,
+            MediaUploaded,
         ];
         for a in all {
             match a {
                 AdminCreated | ApiKeyCreated | ApiKeyRevoked | AuthLoggedIn | AuthLoginFailed | InvitationAccepted
                 | InvitationResent | InvitationRevoked | InvitationSent | MemberAccepted | MemberAdded | MemberLeft
                 | MemberRemoved | MemberRoleChanged | OrgCreated | UserSignedUp | UserUpdated | WorkspaceCreated
-                | WorkspaceUpdated | BudgetSet | ModelPriced | UsageIngested => {}
+                | WorkspaceUpdated | BudgetSet | ModelPriced | UsageIngested | CourseCreated | CourseDraftSaved
+                | CoursePublished | CourseDuplicated | CourseImported | CourseTrashed | CourseRestored
+                | CoursePurged | TemplateCreated | MediaUploaded => {}
             }
         }
         all.to_vec()

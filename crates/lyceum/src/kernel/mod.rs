@@ -9,6 +9,7 @@ pub mod caches;
 pub mod change;
 pub mod db;
 pub mod lazy;
+pub mod objects;
 pub mod scope;
 pub mod sql;
 pub mod whereabouts;
@@ -43,6 +44,8 @@ pub struct Settings {
     pub ai_default_model: Option<String>,
     /// How long a credit reservation holds before the repair releases it.
     pub reservation_ttl_ms: i64,
+    /// The largest upload accepted (media, imports), in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// Everything a use case runs against.
@@ -58,6 +61,8 @@ pub struct Lyceum {
     pub caches: caches::Caches,
     /// The AI provider, if one is configured: every call goes through `credits::gateway`.
     pub ai: Option<lyceum_ai::Client>,
+    /// Where media live (a directory under the data dir, or an S3-compatible bucket).
+    pub objects: objects::Objects,
 }
 
 /// Declares an area's use cases: a handle `$name` that borrows the kernel (and derefs to it, so

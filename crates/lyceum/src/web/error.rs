@@ -32,6 +32,9 @@ pub struct Problem {
     /// For a bulk change: the entries that blocked it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<BlockedEntry>,
+    /// For `stale`: the revision to base the next save on (after reloading).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_revision: Option<i64>,
     /// For unexpected errors: the id to quote when reporting it (the log has the details).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
@@ -72,6 +75,7 @@ impl ApiError {
                 code: code.to_owned(),
                 errors: Vec::new(),
                 blocked: Vec::new(),
+                current_revision: None,
                 correlation_id: None,
             },
             retry_after: None,
@@ -107,6 +111,11 @@ impl From<DomainError> for ApiError {
         match e {
             DomainError::NotFound => ApiError::not_found(),
             DomainError::Validation { field, message } => ApiError::validation(&field, message),
+            DomainError::Stale { sent, current } => {
+                let mut e = ApiError::of(Code::Stale, DomainError::Stale { sent, current }.to_string());
+                e.problem.current_revision = Some(current);
+                e
+            }
             other => ApiError::of(other.code(), other.to_string()),
         }
     }

@@ -223,3 +223,66 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         }
     }
 }
+
+/// One file of a `multipart/form-data` upload (its `file` field): the name the client gave it
+/// (for display only) and its bytes.
+#[derive(Debug)]
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: bytes::Bytes,
+}
+
+/// Reads the `file` field of a `multipart/form-data` body while it streams in, refusing it the
+/// moment it passes `max` bytes (413): a 2 GB upload is never held in memory, only its first
+/// `max` bytes. A body that is not multipart is 415; one without a `file` field is 422. Call it
+/// after the permission check, so a refused upload is not read at all.
+pub async fn read_upload(req: Request, max: u64) -> Result<UploadedFile, ApiError> {
+    use axum::http::HeaderValue;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the file is over the {max} bytes this server accepts"),
+        )
+    };
+    let headers = req.headers();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v: &HeaderValue| v.to_str().ok()).unwrap_or("");
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file as multipart/form-data, in a field named file",
+        )
+    })?;
+    // Room for the form's own framing around the file.
+    let envelope = max.saturating_add(64 * 1024);
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > envelope) {
+        return Err(too_large());
+    }
+    let limits = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(envelope).per_field(max));
+    let mut form = multer::Multipart::with_constraints(req.into_body().into_data_stream(), boundary, limits);
+    let unreadable = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => too_large(),
+        other => ApiError::validation("file", format!("the form could not be read: {other}")),
+    };
+    while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("file").to_owned();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            if buf.len() as u64 + chunk.len() as u64 > max {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if buf.is_empty() {
+            return Err(ApiError::validation("file", "is empty"));
+        }
+        return Ok(UploadedFile { name, bytes: buf.freeze() });
+    }
+    Err(ApiError::validation("file", "is missing: send the file in a field named file"))
+}

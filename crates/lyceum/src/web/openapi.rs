@@ -101,6 +101,13 @@ refusal_sets! {
     Gone => [InvalidToken];
     /// Too many attempts; `Retry-After` says when to try again.
     RateLimited => [RateLimited];
+    /// A course change refused by its state: a stale draft revision, or a course in the trash.
+    CourseConflict => [Stale, Conflict];
+    /// An upload: over `--max-upload-bytes`, not an accepted type by its content, or unreadable.
+    UploadErrors => [PayloadTooLarge, UnsupportedMediaType, Validation];
+    /// An AI call refused or failed: no provider (or it failed; `Retry-After`), credits or budget
+    /// spent, or a model without a price.
+    AiErrors => [AiUnavailable, CreditLimitExceeded, BudgetExceeded, ModelUnpriced];
 }
 
 #[derive(OpenApi)]

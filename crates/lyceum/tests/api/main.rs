@@ -13,6 +13,7 @@ mod server_internals;
 mod accounts;
 mod audit;
 mod credits;
+mod learning;
 mod matrix;
 mod system;
 mod tenancy;

@@ -94,6 +94,7 @@ pub mod ai {
             messages: vec![Message::new(Role::User, prompt)],
             max_tokens,
             temperature: None,
+            json: false,
             course_id: None,
             user_id: None,
             attempt_id: None,
@@ -154,6 +155,7 @@ pub mod ai {
             messages: vec![Message::new(Role::User, prompt)],
             max_tokens,
             temperature: None,
+            json: false,
             course_id: None,
             user_id: None,
             attempt_id: None,
@@ -195,4 +197,9 @@ pub async fn strand_ai_call(app: &TestApp, provider: &lyceum_ai_testprovider::Te
 /// The credit repair a node runs at start-up and every minute: releases expired reservations.
 pub async fn repair_credits(app: &TestApp) -> usize {
     app.state.lyceum.credits().repair().await.unwrap()
+}
+
+/// Runs the trash purge as the background loop does, as if the clock read `now` (Unix ms).
+pub async fn purge_trash(app: &TestApp, now: i64) -> usize {
+    app.state.lyceum.learning().purge_trash(now).await.expect("the purge runs")
 }

@@ -10,6 +10,7 @@
 mod support;
 
 mod ai_cost;
+mod content;
 mod members;
 mod onboarding;
 mod org_pages;

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../../assets/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../../assets/app.js")),
+    ("editor.js", "text/javascript; charset=utf-8", include_bytes!("../../../assets/editor.js")),
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../../../assets/htmx.min.js")),
 ];
 

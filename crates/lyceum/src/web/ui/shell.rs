@@ -25,6 +25,8 @@ pub struct SwitchGroup {
 #[derive(Default)]
 pub struct Nav {
     pub dashboard: Option<String>,
+    /// The Content Library (`content.view`).
+    pub content: Option<String>,
     pub members: Option<String>,
     pub invitations: Option<String>,
     pub workspaces: Option<String>,
@@ -84,6 +86,7 @@ impl Shell {
             if let Some(w) = &h.workspace {
                 let (ws, has) = (&w.id, |p: Permission| w.held.contains(p));
                 nav.dashboard = Some(format!("/w/{ws}"));
+                nav.content = has(Permission::ContentView).then(|| format!("/w/{ws}/library"));
                 nav.members = has(Permission::MembersView).then(|| format!("/w/{ws}/members"));
                 nav.invitations = has(Permission::MembersInvite).then(|| format!("/w/{ws}/invitations"));
                 nav.audit = has(Permission::AuditView).then(|| format!("/o/{org}/audit?workspace_id={ws}"));

@@ -22,6 +22,9 @@ pub enum Need {
     /// An invitation (organisation- or workspace-level): 404 unless the caller may view members
     /// where it points, then `perm` is required there (403).
     Invitation { perm: &'static str },
+    /// A course (or its template, media…) named by its own id: 404 unless the caller reads the
+    /// content of the course's workspace (`content.view`), then `perm` is required there (403).
+    Course { perm: Option<&'static str> },
     /// The caller's own membership of the organisation or workspace (leave): 404 unless visible;
     /// API keys 403; persons 404 unless a member.
     OwnMembership,
@@ -46,6 +49,13 @@ pub enum Body {
     Price,
     Budget,
     Usage,
+    NewCourse,
+    Draft,
+    Empty,
+    /// A generation brief without a topic: permitted callers are told 422 before any AI call.
+    NoTopic,
+    /// A regeneration without an audience: the same.
+    NoAudience,
 }
 
 /// The id an operation carries besides its container (organisation or workspace).
@@ -70,6 +80,11 @@ pub enum Object {
     InvitationInPath,
     /// `{token}` of an invitation (public).
     Token,
+    /// `{course}` of `/courses/{course}…`: no container, the course's workspace decides the scope
+    /// (W1 for the organisation's own, W2 for the alternative).
+    CourseInPath,
+    /// `{t}` of `/templates/{t}…`: like a course, its workspace decides the scope.
+    TemplateInPath,
 }
 
 /// One operation of the API and what it needs: an entry of a wing's route table.
@@ -107,6 +122,11 @@ pub const fn r(method: &'static str, path: &'static str, need: Need, body: Body,
 /// Organisation scope with `perm`.
 pub const fn org(perm: &'static str) -> Need {
     Need::Org { perm: Some(perm), person_only: false }
+}
+
+/// A course's workspace with `perm` (None: reading it).
+pub const fn course(perm: Option<&'static str>) -> Need {
+    Need::Course { perm }
 }
 
 /// Workspace scope with `perm`.
@@ -282,6 +302,17 @@ pub fn expect(need: Need, reach: Reach, who: &Who, scope: Option<Scope>) -> Expe
                 Expect::Allowed
             }
         }
+        Need::Course { perm: p } => {
+            let s = scope.expect("a course");
+            let a = who.access(s.org, s.ws);
+            if !in_ws(&a) || !a.may_in_workspace(Permission::ContentView) {
+                Expect::NotFound
+            } else if p.is_some_and(|p| !a.may_in_workspace(perm(p))) {
+                Expect::Forbidden
+            } else {
+                Expect::Allowed
+            }
+        }
         Need::OwnMembership => {
             let s = scope.expect("a membership");
             let a = who.access(s.org, s.ws);
@@ -317,14 +348,18 @@ pub enum Variant {
 }
 
 pub fn variants(route: &Route) -> Vec<Variant> {
-    if !route.path.contains("{org}") && !route.path.contains("{ws}") && route.object != Object::InvitationInPath {
+    let self_scoped = matches!(route.object, Object::InvitationInPath | Object::CourseInPath | Object::TemplateInPath);
+    if !route.path.contains("{org}") && !route.path.contains("{ws}") && !self_scoped {
         return vec![Variant::NoTenant];
     }
     let mut v = vec![Variant::Own];
-    if route.path.contains("{ws}") || route.object == Object::InvitationInPath {
+    if route.path.contains("{ws}") || self_scoped {
         v.push(Variant::OwnAlt);
     }
-    if !matches!(route.object, Object::None | Object::InvitationInPath | Object::Token) {
+    if !matches!(
+        route.object,
+        Object::None | Object::InvitationInPath | Object::CourseInPath | Object::TemplateInPath | Object::Token
+    ) {
         v.push(Variant::Mixed);
     }
     v.push(Variant::Foreign);

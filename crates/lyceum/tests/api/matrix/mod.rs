@@ -17,7 +17,7 @@
 //! reach is `Reach::CrossOrg` (the marketplace's) is permitted from other organisations too.
 //!
 //! `engine.rs` computes the expectations and judges the answers; `runner.rs` builds the world and
-//! sends the cases; `tenancy.rs`, `accounts.rs`, `audit.rs` and `credits.rs` are the wings' route
+//! sends the cases; `tenancy.rs`, `accounts.rs`, `audit.rs`, `credits.rs` and `learning.rs` are the wings' route
 //! tables.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +36,7 @@ mod accounts;
 mod audit;
 mod credits;
 mod engine;
+mod learning;
 mod runner;
 mod tenancy;
 
@@ -43,7 +44,13 @@ mod tenancy;
 /// the router: an operation of the OpenAPI document missing here (or an entry the document
 /// lacks) fails the test.
 fn routes() -> Vec<&'static Route> {
-    tenancy::ROUTES.iter().chain(accounts::ROUTES).chain(audit::ROUTES).chain(credits::ROUTES).collect()
+    tenancy::ROUTES
+        .iter()
+        .chain(accounts::ROUTES)
+        .chain(audit::ROUTES)
+        .chain(credits::ROUTES)
+        .chain(learning::ROUTES)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -67,8 +74,10 @@ async fn every_operation_answers_every_principal_as_the_engine_says_and_nothing_
     let stale: Vec<_> = table.difference(&documented).collect();
     assert!(stale.is_empty(), "ROUTES lists operations the API does not have: {stale:?}");
     for route in &routes {
-        if let Need::Org { perm: Some(p), .. } | Need::Workspace { perm: Some(p) } | Need::Invitation { perm: p } =
-            route.need
+        if let Need::Org { perm: Some(p), .. }
+        | Need::Workspace { perm: Some(p) }
+        | Need::Invitation { perm: p }
+        | Need::Course { perm: Some(p) } = route.need
         {
             perm(p);
         }

@@ -87,6 +87,9 @@ pub struct OrgWorld {
     inv_org: String,
     inv_ws: String,
     key: String,
+    /// A course with a published version in W1 and in W2, and a template of each.
+    course: [String; 2],
+    template: [String; 2],
     /// Accounts lent to permitted removals, re-added to the scope before each use.
     pool: Mutex<Vec<(String, String)>>,
 }
@@ -140,6 +143,12 @@ impl World {
             Object::InvitationInPath => {
                 let res = self.invite(scope.org, scope.ws, &self.fresh_email()).await;
                 Throwaway::Object(res["invitation_id"].as_str().expect("an invitation").to_owned())
+            }
+            Object::CourseInPath => {
+                let w = scope.ws.expect("a course's workspace");
+                let path = format!("/api/v1/workspaces/{}/courses", o.ws[w]);
+                let a = self.admin(scope.org, "POST", &path, json!({"title": "Throwaway"})).await;
+                Throwaway::Object(a.json["id"].as_str().unwrap().to_owned())
             }
             Object::KeyInPath => {
                 let path = format!("/api/v1/orgs/{}/api-keys", o.org);
@@ -197,6 +206,8 @@ pub async fn build_org(http: &Http, tag: &str, pool: usize) -> (OrgWorld, String
         inv_org: String::new(),
         inv_ws: String::new(),
         key: String::new(),
+        course: [String::new(), String::new()],
+        template: [String::new(), String::new()],
         pool: Mutex::new(accounts),
     };
     let admin = world.admin.clone();
@@ -228,6 +239,17 @@ pub async fn build_org(http: &Http, tag: &str, pool: usize) -> (OrgWorld, String
     world.inv_ws = j["results"][0]["invitation_id"].as_str().unwrap().to_owned();
     let j = send(format!("/api/v1/orgs/{}/api-keys", world.org), json!({"name": "standing", "role": "viewer"})).await;
     world.key = j["id"].as_str().unwrap().to_owned();
+    for (i, w) in world.ws.clone().iter().enumerate() {
+        let j = send(format!("/api/v1/workspaces/{w}/courses"), json!({"title": format!("Standing {i}")})).await;
+        let id = j["id"].as_str().unwrap().to_owned();
+        let draft = json!({"revision": 1, "modules": [{"title": "M", "blocks": [{"kind": "slide", "markdown": "x"}]}]});
+        let a = http.send(&world.admin, "PUT", &format!("/api/v1/courses/{id}/draft"), Some(&draft)).await;
+        assert_eq!(a.status, 200, "{a:?}");
+        send(format!("/api/v1/courses/{id}/publish"), json!({})).await;
+        let t = send(format!("/api/v1/courses/{id}/template"), json!({})).await;
+        world.template[i] = t["id"].as_str().unwrap().to_owned();
+        world.course[i] = id;
+    }
     let token_email = format!("token@{tag}.test");
     send(format!("/api/v1/orgs/{}/invitations", world.org), json!({"emails": [token_email], "role": "guest"})).await;
     (world, token_email)
@@ -298,12 +320,14 @@ pub fn request(w: &World, route: &Route, scope: Scope, object: Option<&str>) -> 
     match (route.object, object) {
         (Object::UserInPath, Some(id)) => path = path.replace("{user}", id),
         (Object::KeyInPath | Object::InvitationInPath, Some(id)) => path = path.replace("{id}", id),
+        (Object::CourseInPath, Some(id)) => path = path.replace("{course}", id),
+        (Object::TemplateInPath, Some(id)) => path = path.replace("{t}", id),
         (Object::Token, _) => path = path.replace("{token}", &w.token),
         (Object::UserInQuery, Some(id)) => path = format!("{path}?user_id={id}"),
         (Object::WorkspaceInQuery, Some(id)) => path = format!("{path}?workspace_id={id}"),
         _ => {}
     }
-    path = path.replace("{name}", "matrix-model");
+    path = path.replace("{name}", "matrix-model").replace("{n}", "1");
     assert!(!path.contains('{'), "unfilled path {path}");
     let fresh = w.fresh_email();
     let body = match route.body {
@@ -325,6 +349,11 @@ pub fn request(w: &World, route: &Route, scope: Scope, object: Option<&str>) -> 
             Some(json!({"events": [{"idempotency_key": fresh, "feature": "external", "model": "matrix-model",
             "input_tokens": 1, "output_tokens": 1}]}))
         }
+        Body::NewCourse => Some(json!({"title": "Matrix course", "tags": ["matrix"]})),
+        Body::Draft => Some(json!({"revision": 1, "modules": [{"title": "M", "blocks": []}]})),
+        Body::Empty => Some(json!({})),
+        Body::NoTopic => Some(json!({"topic": ""})),
+        Body::NoAudience => Some(json!({"audience": ""})),
         Body::NewKey => {
             let mut b = json!({"name": "matrix key", "role": "viewer"});
             if let Some(ws) = object {
@@ -343,6 +372,8 @@ pub fn standing(w: &World, route: &Route, org: usize, alt: bool) -> Option<Strin
         Object::UserInPath | Object::UserIdsInBody | Object::UserInBody => Some(o.member.clone()),
         Object::KeyInPath => Some(o.key.clone()),
         Object::InvitationInPath => Some(if alt { o.inv_ws.clone() } else { o.inv_org.clone() }),
+        Object::CourseInPath => Some(o.course[usize::from(alt)].clone()),
+        Object::TemplateInPath => Some(o.template[usize::from(alt)].clone()),
         _ => None,
     }
 }
@@ -374,6 +405,7 @@ pub async fn run_principal(w: Arc<World>, p: Arc<Principal>) -> Vec<Case> {
             // The scope the engine judges: the route's workspace, or the invitation's.
             let scope = match route.object {
                 Object::InvitationInPath => Scope { org, ws: alt.then_some(0) },
+                Object::CourseInPath | Object::TemplateInPath => Scope { org, ws: Some(usize::from(alt)) },
                 _ => Scope { org, ws: ws_idx },
             };
             let path_scope = Scope { org, ws: ws_idx };
