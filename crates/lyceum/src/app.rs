@@ -118,6 +118,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Ok(released) => tracing::warn!(released, "released expired credit reservations"),
                 Err(error) => tracing::warn!(%error, "releasing expired credit reservations failed"),
             }
+            // Trashed courses past their retention go, with the media nothing else uses.
+            match lyceum.learning().purge_trash(crate::kernel::db::now_ms()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "purged trashed courses past their retention"),
+                Err(error) => tracing::warn!(%error, "purging the trash failed"),
+            }
         }
     });
     tracing::info!(listen = %args.listen, base_url = %args.base_url(), backend = ?app.state.lyceum.backend, "lyceum is serving");

@@ -350,14 +350,17 @@ impl Learning<'_> {
         if head.status == CourseStatus::Trashed {
             return Err(DomainError::Conflict("this course is in the trash: restore it to publish it".into()).into());
         }
-        let (_, draft) = store::course(&mut tx, id).await?.ok_or(DomainError::NotFound)?;
+        let now = now_ms();
+        let Some(number) = store::next_version(&mut tx, id, now).await? else {
+            return Err(DomainError::Conflict("this course is in the trash: restore it to publish it".into()).into());
+        };
+        // Read under the course row's lock: the draft as the last committed save left it.
+        let (current, draft) = store::course(&mut tx, id).await?.ok_or(DomainError::NotFound)?;
         if draft.modules.iter().all(|m| m.blocks.is_empty()) {
             return Err(DomainError::invalid("modules", "a course needs at least one block to be published").into());
         }
-        let number = head.latest_version.unwrap_or(0) + 1;
-        let now = now_ms();
-        store::insert_version(&mut tx, id, number, &head.title, &draft, caller.user_id(), now).await?;
-        let after = json!({"number": number, "revision": head.revision, "title": head.title});
+        store::insert_version(&mut tx, id, number, &current.title, &draft, caller.user_id(), now).await?;
+        let after = json!({"number": number, "revision": current.revision, "title": current.title});
         tx.record(
             &caller.audit_actor(),
             vec![entry(&head, Action::CoursePublished, Some(summary(&head)), Some(after))],

@@ -161,7 +161,22 @@ pub async fn save_draft(
     Ok(done.rows_affected() == 1)
 }
 
-/// Publishes the draft as version `number` (the next one), in the caller's transaction.
+/// Takes the course's next version number: one atomic increment, which also holds the course row
+/// for the rest of the transaction, so two publishes at once get consecutive numbers and a draft
+/// save waits. `None` when the course is in the trash (or gone).
+pub async fn next_version(conn: &mut Conn, course: &CourseId, now: i64) -> sqlx::Result<Option<i64>> {
+    let row = sqlx::query(
+        "UPDATE courses SET latest_version = COALESCE(latest_version, 0) + 1, status = 'published', updated_at = $1 \
+         WHERE id = $2 AND status <> 'trashed' RETURNING latest_version",
+    )
+    .bind(now)
+    .bind(course.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| r.try_get::<i64, _>("latest_version")).transpose()
+}
+
+/// Writes version `number` (taken by `next_version` in the same transaction).
 pub async fn insert_version(
     conn: &mut Conn,
     course: &CourseId,
@@ -182,14 +197,8 @@ pub async fn insert_version(
     .bind(content_json(content))
     .bind(now)
     .bind(by.map(UserId::as_str))
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    sqlx::query("UPDATE courses SET latest_version = $1, status = 'published', updated_at = $2 WHERE id = $3")
-        .bind(number)
-        .bind(now)
-        .bind(course.as_str())
-        .execute(conn)
-        .await?;
     Ok(())
 }
 

@@ -144,6 +144,33 @@ async fn of_two_saves_of_the_same_revision_exactly_one_wins_and_the_other_is_sta
 }
 
 #[tokio::test]
+async fn publishes_at_once_get_consecutive_numbers() {
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", 10, 0).await;
+    let trainer = ws_member(&app, &o, "tom@example.com", "trainer").await;
+    let course = id(&create(&o.client, &o.ws, "Popular", &[]).await);
+    assert_eq!(o.client.put(&format!("/api/v1/courses/{course}/draft"), draft(1)).await.status, 200);
+    let path = format!("/api/v1/courses/{course}/publish");
+    let (a, b, c, d) = tokio::join!(
+        o.client.post(&path, json!({})),
+        trainer.post(&path, json!({})),
+        o.client.post(&path, json!({})),
+        trainer.post(&path, json!({}))
+    );
+    let mut numbers: Vec<i64> = [a, b, c, d]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{r:?}");
+            r.json["number"].as_i64().unwrap()
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    let course = o.client.get(&format!("/api/v1/courses/{course}")).await;
+    assert_eq!(course.json["latest_version"], 4);
+    assert_eq!(course.json["versions"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
 async fn invalid_drafts_are_refused_with_the_field_and_change_nothing() {
     let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", 10, 0).await;
     let course = id(&create(&o.client, &o.ws, "Strict", &[]).await);

@@ -35,6 +35,14 @@ async fn demo_seeds_a_living_organisation_once() {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM invitations WHERE accepted_at IS NULL").await, 3, "invitations waiting");
     assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 3);
+    // The Content Library: a published role-play course in two versions (with its rubric), a
+    // draft, an onboarding course elsewhere, and a template; AI spend names the course.
+    assert_eq!(app.count("SELECT COUNT(*) FROM courses").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM courses WHERE status = 'published'").await, 2);
+    assert_eq!(app.count("SELECT MAX(latest_version) FROM courses").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM course_templates").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM course_versions WHERE content LIKE '%\"scripted_lines\"%'").await, 2);
+    assert!(app.count("SELECT COUNT(*) FROM usage_events WHERE course_id IS NOT NULL").await > 0);
     // The owner can sign in with the printed password and sees the organisation.
     let c = app.client();
     let r = c
