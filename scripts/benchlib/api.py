@@ -46,14 +46,14 @@ class Api:
             self._conn.close()
             self._conn = None
 
-    def request(self, method, path, body=None, auth="key"):
+    def request(self, method, path, body=None, auth="key", content_type="application/json"):
         """One request; `auth` is "key" (Bearer API key), "cookie" (the owner's session) or None.
         The body is encoded before the clock starts: `Response.seconds` is the HTTP exchange only."""
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         if auth == "key" and self.key:
             headers["Authorization"] = "Bearer " + self.key
         elif auth == "cookie" and self.cookie:
