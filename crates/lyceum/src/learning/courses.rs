@@ -149,10 +149,8 @@ impl Learning<'_> {
                 spelled.push(n.clone());
                 ids.push(id.clone());
             } else {
-                let id = TagId::new();
-                store::insert_tag(tx, ws, &id, name, now).await?;
                 spelled.push(name.clone());
-                ids.push(id);
+                ids.push(store::ensure_tag(tx, ws, name, now).await?);
             }
         }
         Ok((spelled, ids))
@@ -471,17 +469,14 @@ impl Learning<'_> {
         let mut purged = 0;
         for head in due {
             let mut tx = self.begin_change().await?;
-            let Some((_, draft)) = store::course(&mut tx, &head.id).await? else { continue };
             // Still due (a restore may have won the race)?
-            let Some(current) = store::head(&mut tx, &head.id).await? else { continue };
+            let Some((current, draft)) = store::course(&mut tx, &head.id).await? else { continue };
             if current.purge_at.is_none_or(|p| p > now) {
                 continue;
             }
             let mut media = draft.media();
-            for v in store::versions(&mut tx, &head.id).await? {
-                if let Some((_, _, c)) = store::version(&mut tx, &head.id, v.number).await? {
-                    media.extend(c.media());
-                }
+            for content in store::version_contents(&mut tx, &head.id).await? {
+                media.extend(content.media());
             }
             store::delete_course(&mut tx, &head.id).await?;
             media.sort();

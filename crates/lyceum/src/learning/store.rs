@@ -232,6 +232,15 @@ pub async fn version(conn: &mut Conn, course: &CourseId, number: i64) -> sqlx::R
     .transpose()
 }
 
+/// The content of every version of a course (the purge collects their media).
+pub async fn version_contents(conn: &mut Conn, course: &CourseId) -> sqlx::Result<Vec<Content>> {
+    let rows = sqlx::query("SELECT content FROM course_versions WHERE course_id = $1")
+        .bind(course.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|r| content_of("content", &r.try_get::<String, _>("content")?)).collect()
+}
+
 /// Moves a course to the trash (to be purged at `purge_at`) or back (`None`: its status before).
 pub async fn set_trashed(conn: &mut Conn, id: &CourseId, trashed: Option<(i64, i64)>, now: i64) -> sqlx::Result<()> {
     match trashed {
@@ -387,34 +396,61 @@ pub async fn tags(conn: &mut Conn, ws: &WorkspaceId) -> sqlx::Result<Vec<TagRow>
         .collect()
 }
 
-/// The ids of `names` in the workspace's taxonomy, and the names not in it yet.
+/// The ids of `names` in the workspace's taxonomy (with their stored spelling), and the names not
+/// in it yet. Matched on `name_key`, the lower-cased name, as stored.
 pub async fn find_tags(
     conn: &mut Conn,
     ws: &WorkspaceId,
     names: &[String],
 ) -> sqlx::Result<(Vec<(String, TagId)>, Vec<String>)> {
-    let existing = tags(conn, ws).await?;
+    if names.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let sql = format!(
+        "SELECT id, name, name_key FROM tags WHERE workspace_id = $1 AND name_key IN ({})",
+        crate::kernel::db::placeholders(2, names.len())
+    );
+    let mut query = sqlx::query(&sql).bind(ws.as_str());
+    for n in names {
+        query = query.bind(n.to_lowercase());
+    }
+    let rows = query.fetch_all(conn).await?;
+    let mut existing = Vec::new();
+    for r in &rows {
+        existing.push((r.try_get::<String, _>("name_key")?, r.try_get::<String, _>("name")?, typed::<TagId>(r, "id")?));
+    }
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for n in names {
-        match existing.iter().find(|t| t.name.to_lowercase() == n.to_lowercase()) {
-            Some(t) => found.push((t.name.clone(), t.id.clone())),
+        match existing.iter().find(|(key, _, _)| *key == n.to_lowercase()) {
+            Some((_, name, id)) => found.push((name.clone(), id.clone())),
             None => missing.push(n.clone()),
         }
     }
     Ok((found, missing))
 }
 
-pub async fn insert_tag(conn: &mut Conn, ws: &WorkspaceId, id: &TagId, name: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO tags (id, workspace_id, name, name_key, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id.as_str())
+/// The id of tag `name` in the workspace's taxonomy, added if it is not there. Two changes adding
+/// the same new name at once both get the one row: the second insert waits for the first and
+/// does nothing, then reads it.
+pub async fn ensure_tag(conn: &mut Conn, ws: &WorkspaceId, name: &str, now: i64) -> sqlx::Result<TagId> {
+    sqlx::query(
+        "INSERT INTO tags (id, workspace_id, name, name_key, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (workspace_id, name_key) DO NOTHING",
+    )
+    .bind(TagId::new().as_str())
+    .bind(ws.as_str())
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT id FROM tags WHERE workspace_id = $1 AND name_key = $2")
         .bind(ws.as_str())
-        .bind(name)
         .bind(name.to_lowercase())
-        .bind(now)
-        .execute(conn)
+        .fetch_one(conn)
         .await?;
-    Ok(())
+    typed(&row, "id")
 }
 
 /// Replaces a course's tags (ids in the course's order).
@@ -559,19 +595,22 @@ pub async fn media(conn: &mut Conn, id: &MediaId) -> sqlx::Result<Option<MediaRo
     row.as_ref().map(media_row).transpose()
 }
 
+/// Which of `ids` are media of the workspace (one query; the content's media are bounded by its
+/// blocks).
 pub async fn media_in(conn: &mut Conn, ws: &WorkspaceId, ids: &[MediaId]) -> sqlx::Result<Vec<MediaId>> {
-    let mut found = Vec::new();
-    for id in ids {
-        let row = sqlx::query("SELECT id FROM media WHERE id = $1 AND workspace_id = $2")
-            .bind(id.as_str())
-            .bind(ws.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        if row.is_some() {
-            found.push(id.clone());
-        }
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(found)
+    let sql = format!(
+        "SELECT id FROM media WHERE workspace_id = $1 AND id IN ({})",
+        crate::kernel::db::placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(ws.as_str());
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter().map(|r| typed(r, "id")).collect()
 }
 
 pub async fn delete_media(conn: &mut Conn, id: &MediaId) -> sqlx::Result<()> {

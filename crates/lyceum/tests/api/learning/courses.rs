@@ -171,6 +171,26 @@ async fn publishes_at_once_get_consecutive_numbers() {
 }
 
 #[tokio::test]
+async fn courses_created_at_once_with_the_same_new_tag_share_one_tag() {
+    let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", 10, 0).await;
+    let trainer = ws_member(&app, &o, "tom@example.com", "trainer").await;
+    let mut calls = Vec::new();
+    for i in 0..8 {
+        let c = if i % 2 == 0 { o.client.clone() } else { trainer.clone() };
+        let ws = o.ws.clone();
+        calls.push(tokio::spawn(async move { create(&c, &ws, &format!("Course {i}"), &["Launch"]).await }));
+    }
+    for call in calls {
+        let r = call.await.unwrap();
+        assert_eq!(r.status, 201, "{r:?}");
+        assert_eq!(r.json["tags"], json!(["Launch"]));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tags").await, 1);
+    let tags = o.client.get(&format!("/api/v1/workspaces/{}/tags", o.ws)).await;
+    assert_eq!(tags.json["items"][0]["courses"], 8);
+}
+
+#[tokio::test]
 async fn invalid_drafts_are_refused_with_the_field_and_change_nothing() {
     let (app, o) = TestApp::init().with_owner("olga@example.com", "pro", 10, 0).await;
     let course = id(&create(&o.client, &o.ws, "Strict", &[]).await);
